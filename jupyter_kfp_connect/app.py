@@ -1,0 +1,81 @@
+"""The server extension: configuration traitlets, the services, and the routes.
+
+Configure it as ``c.KFPConnect.<trait>`` in ``jupyter_server_config.py`` or on the
+command line (``--KFPConnect.host=...``). How these combine with the KFP environment
+variables and the user's settings is written down in ``connection/config.py``.
+"""
+
+from __future__ import annotations
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
+from traitlets import Bool, CaselessStrEnum, Float, Unicode
+
+from . import __version__
+from .handlers import all_routes
+
+#: Every route lives under ``{base_url}kfp-connect/``.
+URL_PREFIX = "kfp-connect"
+
+
+class KFPConnect(ExtensionApp):
+    """Connects JupyterLab, and its kernels, to Kubeflow Pipelines."""
+
+    name = "jupyter_kfp_connect"
+    version = __version__
+    load_other_extensions = True
+
+    host = Unicode(
+        "",
+        config=True,
+        help="KFP API endpoint, e.g. https://kubeflow.example.com/pipeline. Empty: "
+        "KF_PIPELINES_ENDPOINT, then the in-cluster service, then ask the user.",
+    )
+    ui_host = Unicode(
+        "",
+        config=True,
+        help="Base URL of the KFP UI for links (default: derived from host).",
+    )
+    namespace = Unicode(
+        "",
+        config=True,
+        help="Default profile namespace (default: the pod's namespace in a cluster, "
+        "else the user's last choice).",
+    )
+    auth = CaselessStrEnum(
+        ["auto", "in-cluster", "dex", "token", "cookie", "none"],
+        default_value="auto",
+        config=True,
+        help="How to authenticate to KFP. 'auto' detects a mounted pipelines token, "
+        "then probes the endpoint.",
+    )
+    dex_auth_type = CaselessStrEnum(
+        ["local", "ldap"],
+        default_value="local",
+        config=True,
+        help="Default Dex connector offered in the sign-in form.",
+    )
+    token_path = Unicode(
+        "",
+        config=True,
+        help="Path of the projected pipelines ServiceAccount token (default: "
+        "KF_PIPELINES_SA_TOKEN_PATH, then /var/run/secrets/kubeflow/pipelines/token).",
+    )
+    verify_ssl = Bool(True, config=True, help="Verify the KFP endpoint's TLS certificate.")
+    ca_cert = Unicode("", config=True, help="Path of a CA bundle for a private certificate authority.")
+    request_timeout = Float(30.0, config=True, help="Seconds before a KFP request is abandoned.")
+    inject_kernels = Bool(
+        True,
+        config=True,
+        help="Let the front end load the IPython extension (kfp_client, %kfp) into Python kernels.",
+    )
+
+    def initialize_settings(self) -> None:
+        """Build the per-server services that handlers reach through ``self.extensionapp``."""
+        self.log.debug("jupyter_kfp_connect %s: services ready", __version__)
+
+    def initialize_handlers(self) -> None:
+        # ExtensionApp joins each pattern onto the server's base_url.
+        self.handlers.extend(
+            (url_path_join(URL_PREFIX, pattern), handler) for pattern, handler in all_routes()
+        )
