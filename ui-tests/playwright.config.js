@@ -1,0 +1,40 @@
+/**
+ * Galata in Debian's Chromium (Playwright cannot download its own browser here).
+ */
+const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+module.exports = {
+  ...baseConfig,
+  timeout: 90000,
+  retries: process.env.CI ? 1 : 0,
+  workers: 1,
+  reporter: [
+    ['list'],
+    ['html', { open: 'never', outputFolder: 'playwright-report' }]
+  ],
+  use: {
+    ...baseConfig.use,
+    video: 'off',
+    trace: 'off',
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic'
+      ]
+    }
+  },
+  webServer: {
+    command: 'jlpm start',
+    url: 'http://localhost:8888/lab',
+    timeout: 120 * 1000,
+    reuseExistingServer: false
+  }
+};
