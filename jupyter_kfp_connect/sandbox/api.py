@@ -1,0 +1,501 @@
+"""KFP v2beta1 REST handlers: healthz, pipelines (+ upload), versions, experiments, runs.
+
+Shapes follow KFP's swagger and protojson (proto field names, empty fields left out, enum
+names as strings); status codes and messages follow the API server's Go source, including
+its quirks (upload errors as ``error_message``, a broken spec on upload answering 500).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+from .. import packages
+from .base import ApiError, SandboxHandler
+from .filters import parse_list_request
+from .store import EXPERIMENTS, PIPELINES, RUNS, VERSIONS
+
+COMMIT_SHA = "sandbox"
+TAG_NAME = "2.17.0"
+MAX_NAME_LENGTH = 128
+_EPOCH = "1970-01-01T00:00:00Z"
+
+
+# --- JSON views --------------------------------------------------------------------------
+def timestamp(us: int | None) -> str:
+    if not us:
+        return _EPOCH
+    return datetime.fromtimestamp(us // 1_000_000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pruned(body: dict[str, Any]) -> dict[str, Any]:
+    """protojson leaves out unset fields: empty strings, None, empty lists and maps."""
+    return {k: v for k, v in body.items() if v not in ("", None, [], {})}
+
+
+def pipeline_json(row: dict[str, Any]) -> dict[str, Any]:
+    return _pruned({
+        "pipeline_id": row["id"], "display_name": row["display_name"], "name": row["name"],
+        "description": row["description"], "created_at": timestamp(row["created_at"]),
+        "namespace": row["namespace"], "tags": json.loads(row["tags"]) if row.get("tags") else None,
+    })
+
+
+def version_spec(row: dict[str, Any]) -> dict[str, Any]:
+    """KFP returns the bare PipelineSpec, or both documents wrapped when a platform spec exists."""
+    spec = json.loads(row["pipeline_spec"])
+    if row.get("platform_spec"):
+        return {"pipeline_spec": spec, "platform_spec": json.loads(row["platform_spec"])}
+    return spec
+
+
+def version_json(row: dict[str, Any]) -> dict[str, Any]:
+    return _pruned({
+        "pipeline_id": row["pipeline_id"], "pipeline_version_id": row["id"],
+        "display_name": row["display_name"], "name": row["name"], "description": row["description"],
+        "created_at": timestamp(row["created_at"]),
+        "package_url": {"pipeline_url": row["package_url"]} if row.get("package_url") else None,
+        "code_source_url": row.get("code_source_url"), "pipeline_spec": version_spec(row),
+        "tags": json.loads(row["tags"]) if row.get("tags") else None,
+    })
+
+
+def experiment_json(row: dict[str, Any]) -> dict[str, Any]:
+    return _pruned({
+        "experiment_id": row["id"], "display_name": row["display_name"],
+        "description": row["description"], "created_at": timestamp(row["created_at"]),
+        "namespace": row["namespace"], "storage_state": row["storage_state"],
+        "last_run_created_at": timestamp(row["last_run_created_at"]),
+    })
+
+
+def run_json(store: Any, row: dict[str, Any]) -> dict[str, Any]:
+    state, finished = store.run_state(row)
+    created = timestamp(row["created_at"])
+    history = [{"update_time": created, "state": "PENDING"}]
+    if state != "PENDING":
+        started = row["created_at"] + int(store.run_starts_after * 1_000_000)
+        history.append({"update_time": timestamp(started), "state": "RUNNING"})
+    if finished:
+        history.append({"update_time": timestamp(finished), "state": state})
+    reference = None
+    if row.get("pipeline_version_id"):
+        reference = {"pipeline_id": row["pipeline_id"], "pipeline_version_id": row["pipeline_version_id"]}
+    return _pruned({
+        "experiment_id": row["experiment_id"], "run_id": row["id"], "display_name": row["display_name"],
+        "storage_state": row["storage_state"], "description": row["description"],
+        "pipeline_version_reference": reference,
+        "pipeline_spec": json.loads(row["pipeline_spec"]) if row.get("pipeline_spec") else None,
+        "runtime_config": json.loads(row["runtime_config"]) if row.get("runtime_config") else None,
+        "service_account": row.get("service_account"), "created_at": created,
+        "scheduled_at": created, "finished_at": timestamp(finished), "state": state,
+        "state_history": history,
+    })
+
+
+def list_json(key: str, rows: list[dict[str, Any]], total: int, token: str, view) -> dict[str, Any]:
+    return _pruned({key: [view(r) for r in rows], "total_size": total or None, "next_page_token": token})
+
+
+# --- shared handler helpers --------------------------------------------------------------
+class _Api(SandboxHandler):
+    @property
+    def store(self):
+        return self.sandbox.store
+
+    def list_query(self, listing):
+        return parse_list_request(listing, self.query("page_token"), self.query("page_size"),
+                                  self.query("sort_by"), self.query("filter"))
+
+    def pipeline_for(self, pipeline_id: str, verb: str) -> dict[str, Any]:
+        row = self.store.get_pipeline(pipeline_id)
+        self.authorize(row["namespace"], verb)
+        return row
+
+    def version_for(self, version_id: str, verb: str) -> dict[str, Any]:
+        row = self.store.get_version(version_id)
+        self.pipeline_for(row["pipeline_id"], verb)
+        return row
+
+    def require_namespace(self, namespace: str, what: str) -> str:
+        if self.sandbox.multi_user and not namespace:
+            raise ApiError(400, f"Invalid input error: In multi-user mode, {what} requires a namespace")
+        return namespace if self.sandbox.multi_user else ""
+
+
+async def fetch_package(url: str) -> tuple[bytes, str]:
+    """KFP downloads ``package_url.pipeline_url`` itself for JSON-created versions."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ApiError(400, f"invalid pipeline spec URL: {url}")
+    try:
+        response = await AsyncHTTPClient().fetch(url, request_timeout=30,
+                                                 max_body_size=packages.MAX_PACKAGE_BYTES + 1)
+    except HTTPClientError as exc:
+        raise ApiError(400, f"error fetching pipeline spec from {url} - request returned {exc.code}") from exc
+    except OSError as exc:
+        raise ApiError(500, f"error downloading the pipeline spec from {url}: {exc}") from exc
+    return response.body, posixpath.basename(parsed.path)
+
+
+def read_spec(data: bytes, filename: str) -> packages.PipelinePackage:
+    try:
+        return packages.read_package(data, filename)
+    except packages.InvalidPackage as exc:
+        raise ApiError(400, f"Failed to read pipeline spec: {exc.reason}") from exc
+
+
+# --- healthz -----------------------------------------------------------------------------
+class HealthzHandler(_Api):
+    def get(self) -> None:
+        self.write_json({"commit_sha": COMMIT_SHA, "tag_name": TAG_NAME,
+                         "multi_user": self.sandbox.multi_user, "pipeline_store": "database"})
+
+
+# --- pipelines ---------------------------------------------------------------------------
+class PipelinesHandler(_Api):
+    def get(self) -> None:
+        namespace = self.namespace_arg()
+        query = self.list_query(PIPELINES)
+        self.authorize(namespace, "list")
+        rows, total, token = self.store.list_pipelines(namespace, query)
+        self.write_json(list_json("pipelines", rows, total, token, pipeline_json))
+
+    def post(self) -> None:
+        body = self.json_body()
+        namespace = body.get("namespace", "") if self.sandbox.multi_user else ""
+        if not body.get("name"):
+            raise ApiError(400, "Failed to create a pipeline due to server error: name is required")
+        self.authorize(namespace, "create")
+        row = self.store.create_pipeline(namespace, body["name"], body.get("display_name", ""),
+                                         body.get("description", ""), body.get("tags"))
+        self.write_json(pipeline_json(row))
+
+
+class PipelineCreateHandler(_Api):
+    """POST pipelines/create: a pipeline and its first version from a package URL."""
+
+    async def post(self) -> None:
+        body = self.json_body()
+        pipeline = body.get("pipeline") or {}
+        url = ((body.get("pipeline_version") or {}).get("package_url") or {}).get("pipeline_url", "")
+        namespace = pipeline.get("namespace", "") if self.sandbox.multi_user else ""
+        name = pipeline.get("name") or pipeline.get("display_name") or posixpath.basename(urlparse(url).path)
+        self.authorize(namespace, "create")
+        data, filename = await fetch_package(url)
+        package = read_spec(data, filename)
+        created, _ = self.store.create_pipeline_and_version(
+            namespace, name, pipeline.get("display_name", ""), pipeline.get("description", ""),
+            package.pipeline_spec, package.platform_spec, pipeline.get("tags"), url)
+        self.write_json(pipeline_json(created))
+
+
+class PipelineByNameHandler(_Api):
+    def get(self, name: str) -> None:
+        namespace = self.namespace_arg()
+        self.authorize(namespace, "get")
+        self.write_json(pipeline_json(self.store.get_pipeline_by_name(namespace, name)))
+
+
+class PipelineHandler(_Api):
+    def get(self, pipeline_id: str) -> None:
+        self.write_json(pipeline_json(self.pipeline_for(pipeline_id, "get")))
+
+    def delete(self, pipeline_id: str) -> None:
+        self.pipeline_for(pipeline_id, "delete")
+        cascade = self.query("cascade").lower() in ("true", "1")
+        self.store.delete_pipeline(pipeline_id, cascade)
+        self.write_json({})
+
+    def patch(self, pipeline_id: str) -> None:
+        self.pipeline_for(pipeline_id, "update")
+        body = self.json_body()
+        row = self.store.update_pipeline(pipeline_id, body.get("display_name", ""), body.get("tags"))
+        self.write_json(pipeline_json(row))
+
+
+class VersionsHandler(_Api):
+    def get(self, pipeline_id: str) -> None:
+        query = self.list_query(VERSIONS)
+        self.pipeline_for(pipeline_id, "list")
+        rows, total, token = self.store.list_versions(pipeline_id, query)
+        self.write_json(list_json("pipeline_versions", rows, total, token, version_json))
+
+    async def post(self, pipeline_id: str) -> None:
+        body = self.json_body()
+        url = (body.get("package_url") or {}).get("pipeline_url", "")
+        if not url:
+            raise ApiError(400, "Failed to create a pipeline version. Package URL is empty")
+        name = body.get("name") or body.get("display_name") or posixpath.basename(urlparse(url).path)
+        self.pipeline_for(pipeline_id, "create")
+        data, filename = await fetch_package(url)
+        package = read_spec(data, filename)
+        row = self.store.create_version(pipeline_id, name, body.get("display_name", ""),
+                                        body.get("description", ""), package.pipeline_spec,
+                                        package.platform_spec, body.get("code_source_url"), url,
+                                        body.get("tags"))
+        self.write_json(version_json(row))
+
+
+class VersionHandler(_Api):
+    def get(self, pipeline_id: str, version_id: str) -> None:
+        self.write_json(version_json(self.version_for(version_id, "get")))
+
+    def delete(self, pipeline_id: str, version_id: str) -> None:
+        self.version_for(version_id, "delete")
+        self.store.delete_version(version_id)
+        self.write_json({})
+
+
+# --- uploads (KFP's hand-written multipart endpoints, their own error format) -----------
+class _Upload(_Api):
+    error_format = "upload"
+
+    def upload_file(self, failure: str) -> tuple[bytes, str]:
+        files = self.request.files.get("uploadfile")
+        if not files:
+            raise ApiError(400, f"{failure}: http: no such file")
+        return files[0]["body"], files[0]["filename"]
+
+    def tags(self) -> dict[str, str] | None:
+        raw = self.query("tags")
+        if not raw:
+            return None
+        try:
+            tags = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError(400, f"Failed to parse tags: {exc}") from exc
+        if not isinstance(tags, dict):
+            raise ApiError(400, "Failed to parse tags: expected a JSON object")
+        return {str(k): str(v) for k, v in tags.items()}
+
+    def read(self, data: bytes, filename: str, failure: str, creating: str) -> packages.PipelinePackage:
+        """KFP refuses a bad *file* with 400 before anything else, but finds a bad *spec*
+        only while creating, and answers that with 500."""
+        try:
+            return packages.read_package(data, filename)
+        except packages.InvalidPackage as exc:
+            if exc.stage == "file":
+                raise ApiError(400, f"{failure}: Error read pipeline file.: {exc.reason}") from exc
+            raise ApiError(500, f"{creating}: {creating} due to template creation error: "
+                                f"Invalid input error: {exc.reason}") from exc
+
+
+class UploadHandler(_Upload):
+    def post(self) -> None:
+        data, filename = self.upload_file("Failed to read pipeline from file")
+        if len(data) > packages.MAX_PACKAGE_BYTES:
+            raise ApiError(400, "Failed to read a pipeline spec file: Error read pipeline file.: File "
+                                f"size too large. Maximum supported size: {packages.MAX_PACKAGE_BYTES}")
+        namespace = self.namespace_arg()
+        try:
+            self.authorize(namespace, "create")
+        except ApiError as exc:
+            raise ApiError(400, f"Failed to create a pipeline due to authorization error: {exc.message}") from exc
+        name = self.query("name") or self.query("display_name") or filename
+        if len(name) > MAX_NAME_LENGTH:
+            raise ApiError(400, f"Pipeline.Name length cannot exceed {MAX_NAME_LENGTH}")
+        tags = self.tags()
+        package = self.read(data, filename, "Failed to read a pipeline spec file",
+                            "Failed to create a pipeline and a pipeline version")
+        try:
+            pipeline, _ = self.store.create_pipeline_and_version(
+                namespace, name, self.query("display_name"), self.query("description"),
+                package.pipeline_spec, package.platform_spec, tags)
+        except ApiError as exc:
+            if exc.status == 409:
+                raise exc.wrap("Failed to create a pipeline and a pipeline version. The pipeline "
+                               "already exists.") from exc
+            raise
+        self.write_json(pipeline_json(pipeline))
+
+
+class UploadVersionHandler(_Upload):
+    def post(self) -> None:
+        failure = "Failed to create a pipeline version"
+        data, filename = self.upload_file(f"{failure} due to error parsing pipeline spec filename")
+        if len(data) > packages.MAX_PACKAGE_BYTES:
+            raise ApiError(400, f"{failure} due to error reading pipeline spec file: File size too "
+                                f"large. Maximum supported size: {packages.MAX_PACKAGE_BYTES}")
+        pipeline_id = self.query("pipelineid")
+        if not pipeline_id:
+            raise ApiError(400, f"{failure} due to error reading pipeline id")
+        name = self.query("name") or self.query("display_name") or filename
+        if len(name) > MAX_NAME_LENGTH - 1:
+            raise ApiError(400, f"PipelineVersion.Name length cannot exceed {MAX_NAME_LENGTH - 1}")
+        try:
+            pipeline = self.store.get_pipeline(pipeline_id)
+        except ApiError as exc:
+            raise ApiError(400, f"{failure} due to error reading namespace: {exc.message}") from exc
+        try:
+            self.authorize(pipeline["namespace"], "create")
+        except ApiError as exc:
+            raise ApiError(400, f"{failure} due to authorization error: {exc.message}") from exc
+        tags = self.tags()
+        package = self.read(data, filename, f"{failure} due to error reading pipeline spec file", failure)
+        try:
+            row = self.store.create_version(pipeline_id, name, self.query("display_name"),
+                                            self.query("description"), package.pipeline_spec,
+                                            package.platform_spec, self.query("code_source_url") or None,
+                                            None, tags)
+        except ApiError as exc:
+            if exc.status == 409:
+                raise exc.wrap(f"{failure}. The pipeline already exists.") from exc
+            raise
+        self.write_json(version_json(row))
+
+
+# --- experiments -------------------------------------------------------------------------
+class ExperimentsHandler(_Api):
+    def get(self) -> None:
+        query = self.list_query(EXPERIMENTS)
+        namespace = self.require_namespace(self.query("namespace"), "listing experiments")
+        self.authorize(namespace, "list", "experiments")
+        rows, total, token = self.store.list_experiments(namespace, query)
+        self.write_json(list_json("experiments", rows, total, token, experiment_json))
+
+    def post(self) -> None:
+        body = self.json_body()
+        name = body.get("display_name") or body.get("name")
+        if not name:
+            raise ApiError(400, "Invalid input error: Experiment name is empty. Please specify a valid "
+                                "experiment name")
+        namespace = self.require_namespace(body.get("namespace", ""), "creating an experiment")
+        self.authorize(namespace, "create", "experiments")
+        row = self.store.create_experiment(namespace, name, body.get("description", ""))
+        self.write_json(experiment_json(row))
+
+
+class ExperimentHandler(_Api):
+    def experiment_for(self, experiment_id: str, verb: str) -> dict[str, Any]:
+        row = self.store.get_experiment(experiment_id)
+        self.authorize(row["namespace"], verb, "experiments")
+        return row
+
+    def get(self, experiment_id: str) -> None:
+        self.write_json(experiment_json(self.experiment_for(experiment_id, "get")))
+
+    def delete(self, experiment_id: str) -> None:
+        self.experiment_for(experiment_id, "delete")
+        self.store.delete_experiment(experiment_id)
+        self.write_json({})
+
+
+class ExperimentStorageHandler(ExperimentHandler):
+    def post(self, experiment_id: str, action: str) -> None:
+        self.experiment_for(experiment_id, "update")
+        self.store.set_experiment_storage(experiment_id, "ARCHIVED" if action == "archive" else "AVAILABLE")
+        self.write_json({})
+
+
+# --- runs --------------------------------------------------------------------------------
+class RunsHandler(_Api):
+    def get(self) -> None:
+        query = self.list_query(RUNS)
+        experiment_id = self.query("experiment_id")
+        if experiment_id:
+            namespace = self.store.get_experiment(experiment_id)["namespace"]
+        else:
+            namespace = self.require_namespace(self.query("namespace"), "listing runs")
+        self.authorize(namespace, "list", "runs")
+        rows, total, token = self.store.list_runs(namespace if self.sandbox.multi_user else None,
+                                                  experiment_id, query)
+        self.write_json(list_json("runs", rows, total, token, lambda r: run_json(self.store, r)))
+
+    def post(self) -> None:
+        body = self.json_body()
+        experiment_id = body.get("experiment_id") or self.query("experiment_id")
+        if experiment_id:
+            experiment = self.store.get_experiment(experiment_id)
+        else:
+            namespace = self.require_namespace(body.get("namespace", ""), "creating a run")
+            experiment = self.store.default_experiment(namespace)
+        self.authorize(experiment["namespace"], "create", "runs")
+        reference = body.get("pipeline_version_reference") or {}
+        spec = body.get("pipeline_spec")
+        pipeline_id = reference.get("pipeline_id") or None
+        version_id = reference.get("pipeline_version_id") or body.get("pipeline_version_id") or None
+        if spec is None:
+            spec, pipeline_id, version_id = self._referenced_spec(pipeline_id, version_id)
+        runtime = body.get("runtime_config") or {}
+        _check_parameters(spec, runtime.get("parameters") or {})
+        row = self.store.create_run(
+            experiment["id"], experiment["namespace"], body.get("display_name") or "run",
+            body.get("description", ""), pipeline_id, version_id,
+            body.get("pipeline_spec"), runtime or None, body.get("service_account"))
+        self.write_json(run_json(self.store, row))
+
+    def _referenced_spec(self, pipeline_id, version_id):
+        if not pipeline_id and not version_id:
+            raise ApiError(400, "Failed to create a run: Please specify a pipeline by providing a "
+                                "pipeline spec or a pipeline version reference")
+        if version_id:
+            version = self.store.get_version(version_id)
+            if pipeline_id and version["pipeline_id"] != pipeline_id:
+                raise ApiError(400, "pipeline ID should be parent of pipeline version.")
+        else:
+            version = self.store.latest_version(pipeline_id)
+            if version is None:
+                raise ApiError(404, f"Pipeline {pipeline_id} has no versions")
+        self.pipeline_for(version["pipeline_id"], "get")
+        spec = json.loads(version["pipeline_spec"])
+        return spec, version["pipeline_id"], version["id"]
+
+
+def _check_parameters(spec: dict[str, Any], given: dict[str, Any]) -> None:
+    """KFP refuses a run that leaves a required parameter (no default, not optional) unset."""
+    if "pipeline_spec" in spec and "root" not in spec:
+        spec = spec["pipeline_spec"]
+    params = (((spec.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {})
+    for name, param in params.items():
+        if name not in given and not param.get("isOptional") and "defaultValue" not in param:
+            raise ApiError(400, f"Failed to create a run: invalid pipeline job inputs: parameter {name} "
+                                "is not optional, yet has neither default value nor user provided value")
+
+
+class RunHandler(_Api):
+    def run_for(self, run_id: str, verb: str) -> dict[str, Any]:
+        row = self.store.get_run(run_id)
+        self.authorize(row["namespace"], verb, "runs")
+        return row
+
+    def get(self, run_id: str) -> None:
+        self.write_json(run_json(self.store, self.run_for(run_id, "get")))
+
+    def delete(self, run_id: str) -> None:
+        self.run_for(run_id, "delete")
+        self.store.delete_run(run_id)
+        self.write_json({})
+
+
+_ID = r"([^/:]+)"
+# Order matters: fixed paths before the {id} patterns that would swallow them.
+API_ROUTES: list[tuple[str, type]] = [
+    (r"/healthz", HealthzHandler),
+    (r"/pipelines", PipelinesHandler),
+    (r"/pipelines/create", PipelineCreateHandler),
+    (r"/pipelines/upload", UploadHandler),
+    (r"/pipelines/upload_version", UploadVersionHandler),
+    (r"/pipelines/names/([^/]+)", PipelineByNameHandler),
+    (rf"/pipelines/{_ID}", PipelineHandler),
+    (rf"/pipelines/{_ID}/versions", VersionsHandler),
+    (rf"/pipelines/{_ID}/versions/{_ID}", VersionHandler),
+    (r"/experiments", ExperimentsHandler),
+    (rf"/experiments/{_ID}", ExperimentHandler),
+    (rf"/experiments/{_ID}:(archive|unarchive)", ExperimentStorageHandler),
+    (r"/runs", RunsHandler),
+    (rf"/runs/{_ID}", RunHandler),
+]
+
+API_PREFIXES = ("/apis/v2beta1", "/pipeline/apis/v2beta1")
+
+
+def routes(sandbox: Any) -> list[tuple[str, type, dict[str, Any]]]:
+    """The API under both prefixes: direct KFP and behind the Kubeflow gateway."""
+    return [(prefix + path, handler, {"sandbox": sandbox})
+            for prefix in API_PREFIXES for path, handler in API_ROUTES]

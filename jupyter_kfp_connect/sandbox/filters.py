@@ -1,0 +1,213 @@
+"""KFP's list options (``page_token``, ``page_size``, ``sort_by``, ``filter``) as SQL.
+
+Like KFP's ``list`` package: paging is keyset-based (the token holds the sort value and key
+of the next page's first row, plus the sort and filter it was made with), so a page costs
+the same at row 10,000 as at row 1, and a token used with a different sort or filter is
+refused. Predicates follow KFP's filter package (IS_SUBSTRING is SQL ``LIKE '%v%'``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from .base import ApiError
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 200
+
+OPERATIONS = {
+    "EQUALS": 1, "NOT_EQUALS": 2, "GREATER_THAN": 3, "GREATER_THAN_EQUALS": 5,
+    "LESS_THAN": 6, "LESS_THAN_EQUALS": 7, "IN": 8, "IS_SUBSTRING": 9,
+}
+_OP_NAMES = {number: name for name, number in OPERATIONS.items()}
+_SQL_OPS = {"EQUALS": "=", "NOT_EQUALS": "!=", "GREATER_THAN": ">", "GREATER_THAN_EQUALS": ">=",
+            "LESS_THAN": "<", "LESS_THAN_EQUALS": "<="}
+_SCALAR_KEYS = {"int_value": "intValue", "long_value": "longValue", "string_value": "stringValue",
+                "timestamp_value": "timestampValue"}
+_LIST_KEYS = {"int_values": "intValues", "long_values": "longValues", "string_values": "stringValues"}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How one resource lists: API field -> column, the key column, the default sort."""
+
+    resource: str
+    fields: dict[str, str]
+    key_column: str = "id"
+    default_sort: str = "created_at"
+    time_columns: frozenset[str] = frozenset({"created_at"})
+
+
+@dataclass
+class ListQuery:
+    listing: Listing
+    page_size: int
+    sort_column: str
+    desc: bool
+    predicates: list[dict[str, Any]] = field(default_factory=list)
+    after: tuple[Any, Any] | None = None
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        """SQL conditions and parameters for the filter (not the page position)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for pred in self.predicates:
+            column, op, value = pred["column"], pred["op"], pred["value"]
+            if op == "IN":
+                clauses.append(f"{column} IN ({', '.join('?' * len(value))})" if value else "0")
+                params.extend(value)
+            elif op == "IS_SUBSTRING":
+                clauses.append(f"{column} LIKE ?")
+                params.append(f"%{value}%")
+            else:
+                clauses.append(f"{column} {_SQL_OPS[op]} ?")
+                params.append(value)
+        return clauses, params
+
+    def page_clause(self) -> tuple[str, list[Any]]:
+        """Keyset condition: rows at or after the token's row, in sort order."""
+        if self.after is None:
+            return "", []
+        sort_value, key_value = self.after
+        cmp = "<" if self.desc else ">"
+        cmp_eq = "<=" if self.desc else ">="
+        col, key = self.sort_column, self.listing.key_column
+        return (f"({col} {cmp} ? OR ({col} = ? AND {key} {cmp_eq} ?))",
+                [sort_value, sort_value, key_value])
+
+    def order_by(self) -> str:
+        direction = "DESC" if self.desc else "ASC"
+        return f"{self.sort_column} {direction}, {self.listing.key_column} {direction}"
+
+    def next_token(self, row: dict[str, Any]) -> str:
+        """Token whose page starts at ``row`` (the one fetched beyond the page)."""
+        token = {"sort": self.sort_column, "desc": self.desc, "filter": self.predicates,
+                 "sort_value": row[self.sort_column], "key_value": row[self.listing.key_column]}
+        return base64.b64encode(json.dumps(token, separators=(",", ":")).encode()).decode()
+
+
+def parse_list_request(listing: Listing, page_token: str, page_size: str, sort_by: str,
+                       filter_spec: str) -> ListQuery:
+    size = _page_size(page_size)
+    if page_token:
+        token = _decode_token(page_token)
+        query = ListQuery(listing, size, token["sort"], token["desc"], token["filter"],
+                          (token["sort_value"], token["key_value"]))
+        if sort_by or filter_spec:
+            fresh = _fresh_query(listing, size, sort_by, filter_spec)
+            if (fresh.sort_column, fresh.desc, fresh.predicates) != (query.sort_column, query.desc, query.predicates):
+                raise ApiError(400, "page token does not match the supplied sort by and/or filtering "
+                                    "criteria. Either specify the same criteria or leave the latter "
+                                    "empty if page token is specified.")
+        if query.sort_column not in listing.fields.values():
+            raise ApiError(400, "Invalid page token: it belongs to another listing")
+        return query
+    return _fresh_query(listing, size, sort_by, filter_spec)
+
+
+def _fresh_query(listing: Listing, size: int, sort_by: str, filter_spec: str) -> ListQuery:
+    column, desc = _sort(listing, sort_by)
+    return ListQuery(listing, size, column, desc, _predicates(listing, filter_spec))
+
+
+def _page_size(raw: str) -> int:
+    try:
+        size = int(raw or 0)
+    except ValueError as exc:
+        raise ApiError(400, f"invalid page_size {raw!r}") from exc
+    if size < 0:
+        raise ApiError(400, f"The page size should be greater than 0. Got {size}")
+    return min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def _sort(listing: Listing, sort_by: str) -> tuple[str, bool]:
+    words = sort_by.lower().split()
+    if len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
+        raise ApiError(400, f'Received invalid sort by format "{sort_by}". Supported format: '
+                            '"field_name", "field_name desc", or "field_name asc"')
+    if not words:
+        return listing.fields[listing.default_sort], False
+    if words[0] not in listing.fields:
+        raise ApiError(400, f'Invalid sorting field: "{words[0]}" on listable type {listing.resource}')
+    return listing.fields[words[0]], len(words) == 2 and words[1] == "desc"
+
+
+def _decode_token(page_token: str) -> dict[str, Any]:
+    try:
+        token = json.loads(base64.b64decode(page_token, validate=True))
+        if not isinstance(token, dict) or not {"sort", "desc", "filter", "sort_value", "key_value"} <= set(token):
+            raise ValueError("missing fields")
+        return token
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"Invalid package token: {exc}") from exc
+
+
+def _predicates(listing: Listing, filter_spec: str) -> list[dict[str, Any]]:
+    if not filter_spec:
+        return []
+    try:
+        spec = json.loads(unquote(filter_spec))
+    except ValueError as exc:
+        raise ApiError(400, f"failed to parse valid filter from {filter_spec!r}: {exc}") from exc
+    if not isinstance(spec, dict) or not isinstance(spec.get("predicates", []), list):
+        raise ApiError(400, f"failed to parse valid filter from {filter_spec!r}")
+    return [_predicate(listing, p) for p in spec.get("predicates", [])]
+
+
+def _predicate(listing: Listing, pred: Any) -> dict[str, Any]:
+    if not isinstance(pred, dict):
+        raise ApiError(400, "each filter predicate must be an object")
+    op = pred.get("operation", pred.get("op"))
+    op = _OP_NAMES.get(op, op) if isinstance(op, int) else op
+    if op not in OPERATIONS:
+        raise ApiError(400, f"invalid predicate operation: {op}")
+    key = pred.get("key", "")
+    if key not in listing.fields:
+        raise ApiError(400, f'no support for filtering on unrecognized field "{key}"')
+    column = listing.fields[key]
+    scalar = _value(pred, _SCALAR_KEYS)
+    values = _value(pred, _LIST_KEYS)
+    if op == "IN":
+        if values is None:
+            raise ApiError(400, "cannot use IN operator with a scalar value")
+        items = values.get("values", []) if isinstance(values, dict) else values
+        return {"column": column, "op": op, "value": [_scalar(listing, column, v) for v in items]}
+    if values is not None:
+        raise ApiError(400, f"cannot use scalar operator {op} on an array value")
+    if scalar is None:
+        raise ApiError(400, f'no value set for predicate on key "{key}"')
+    if op == "IS_SUBSTRING" and scalar[0] != "string_value":
+        raise ApiError(400, f"cannot use non string value type with operator {op}")
+    kind, raw = scalar
+    value = _timestamp(raw) if kind == "timestamp_value" else raw
+    return {"column": column, "op": op, "value": _scalar(listing, column, value)}
+
+
+def _value(pred: dict[str, Any], names: dict[str, str]) -> Any:
+    for snake, camel in names.items():
+        for name in (snake, camel):
+            if name in pred:
+                return (snake, pred[name]) if names is _SCALAR_KEYS else pred[name]
+    return None
+
+
+def _scalar(listing: Listing, column: str, value: Any) -> Any:
+    """Compare times in the store's unit (microseconds), numbers given as strings as numbers."""
+    if column in listing.time_columns:
+        if isinstance(value, str) and not value.lstrip("-").isdigit():
+            value = _timestamp(value)
+        return int(value) * 1_000_000
+    return value
+
+
+def _timestamp(raw: Any) -> int:
+    try:
+        return int(datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp())
+    except ValueError as exc:
+        raise ApiError(400, f"invalid timestamp: {raw}") from exc
