@@ -1,0 +1,449 @@
+"""The pipelines service: list, read, upload and delete KFP pipelines and versions.
+
+Typed async calls over one user's ``Connection`` (see ``docs/architecture.md``). Why a
+service of its own rather than calls in the handlers: the same rules (KFP paging, name
+search through KFP's filter, validation before upload, clean-up after a failed upload, the
+``duplicate_name`` answer) serve the panel and any other caller, and are testable without
+HTTP in between.
+
+Rules that matter:
+- Never fetch everything: one KFP page per call; search is KFP's ``IS_SUBSTRING`` filter.
+- A package is validated (``packages.read_package``) before a byte is sent to KFP.
+- A name that exists answers ``duplicate_name`` with the existing pipeline's id, so the
+  panel can offer "upload as a new version".
+- A failed upload leaves nothing behind: whatever KFP created under that name is deleted.
+- Pipelines are found by id or by ``pipelines/names/{name}?namespace=``, which also sees
+  private pipelines (``kfp.Client.get_pipeline_id`` only sees shared ones).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from . import packages
+from .errors import KFPConnectError
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("private", "shared")
+SORT_KEYS = ("created_at", "display_name", "name", "description", "namespace", "pipeline_id")
+DEFAULT_SORT = "created_at desc"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 200  # KFP's own ceiling
+_SORT_RE = re.compile(r"^\s*([a-z_]+)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """One page request, checked before it reaches KFP so a typo is our 400, not KFP's."""
+
+    scope: str = "private"
+    namespace: str = ""
+    page_token: str = ""
+    page_size: int = DEFAULT_PAGE_SIZE
+    sort_by: str = DEFAULT_SORT
+    search: str = ""
+
+    @classmethod
+    def parse(cls, *, scope: str = "", namespace: str = "", page_token: str = "",
+              page_size: str | int = "", sort_by: str = "", search: str = "") -> "ListRequest":
+        scope = (scope or "private").lower()
+        if scope not in SCOPES:
+            raise _bad_request(f"scope must be 'private' or 'shared', not {scope!r}.")
+        try:
+            size = int(page_size or DEFAULT_PAGE_SIZE)
+        except (TypeError, ValueError):
+            raise _bad_request(f"page_size must be a whole number, not {page_size!r}.") from None
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise _bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE} (KFP's limit).")
+        sort = (sort_by or DEFAULT_SORT).strip()
+        match = _SORT_RE.match(sort)
+        if not match or match.group(1).lower() not in SORT_KEYS:
+            raise _bad_request(
+                f"sort_by {sort_by!r} is not understood: use one of {', '.join(SORT_KEYS)}, "
+                "optionally followed by 'asc' or 'desc'.")
+        sort = match.group(1).lower() + (f" {match.group(2).lower()}" if match.group(2) else "")
+        return cls(scope, namespace.strip(), page_token, size, sort, search.strip())
+
+
+def name_filter(search: str) -> str:
+    """KFP's JSON filter for "display name contains ``search``" (done by KFP, not by us)."""
+    return json.dumps({"predicates": [
+        {"operation": "IS_SUBSTRING", "key": "display_name", "string_value": search}]})
+
+
+class PipelinesService:
+    """Pipelines and versions for one user's connection. Stateless: build one per request."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    # --- reading -------------------------------------------------------------------------
+    async def list(self, request: ListRequest) -> dict[str, Any]:
+        """One page of pipelines in a scope. A page token already carries KFP's sort and
+        filter, so with a token only the token and the page size are sent (as KFP wants)."""
+        namespace = self._scope_namespace(request.scope, request.namespace)
+        params: dict[str, Any] = {"page_size": request.page_size}
+        if namespace:
+            params["namespace"] = namespace
+        if request.page_token:
+            params["page_token"] = request.page_token
+        else:
+            params["sort_by"] = request.sort_by
+            if request.search:
+                params["filter"] = name_filter(request.search)
+        body = await self._call("GET", "pipelines", params=params)
+        return {
+            "pipelines": [self.pipeline_json(p) for p in body.get("pipelines") or []],
+            "next_page_token": body.get("next_page_token") or "",
+            "total_size": int(body.get("total_size") or 0),
+            "scope": request.scope,
+            "namespace": namespace,
+        }
+
+    async def get(self, pipeline_id: str, *, page_token: str = "",
+                  page_size: int = DEFAULT_PAGE_SIZE) -> dict[str, Any]:
+        """A pipeline with one page of its versions (newest first) and the newest version's
+        summary: the panel's detail view in one round trip (two KFP calls in parallel)."""
+        params: dict[str, Any] = {"page_size": page_size}
+        if page_token:
+            params["page_token"] = page_token
+        else:
+            params["sort_by"] = "created_at desc"
+        pipeline, versions = await asyncio.gather(
+            self._call("GET", f"pipelines/{_seg(pipeline_id)}"),
+            self._call("GET", f"pipelines/{_seg(pipeline_id)}/versions", params=params),
+        )
+        items = versions.get("pipeline_versions") or []
+        latest = self.version_json(items[0], summary=True) if items and not page_token else None
+        return {
+            "pipeline": self.pipeline_json(pipeline),
+            "versions": [self.version_json(v) for v in items],
+            "next_page_token": versions.get("next_page_token") or "",
+            "total_size": int(versions.get("total_size") or len(items)),
+            "latest_version": latest,
+        }
+
+    async def get_version(self, pipeline_id: str, version_id: str) -> dict[str, Any]:
+        body = await self._call(
+            "GET", f"pipelines/{_seg(pipeline_id)}/versions/{_seg(version_id)}")
+        return self.version_json(body, summary=True)
+
+    async def find_by_name(self, name: str, namespace: str) -> dict[str, Any] | None:
+        """The pipeline called ``name`` in ``namespace`` ('' = shared), private ones too."""
+        params = {"namespace": namespace} if namespace else {}
+        try:
+            body = await self._call("GET", f"pipelines/names/{_seg(name)}", params=params)
+        except KFPConnectError as err:
+            if err.status == 404:
+                return None
+            raise
+        return body if body.get("pipeline_id") else None
+
+    async def find_version_by_name(self, pipeline_id: str, name: str) -> dict[str, Any] | None:
+        spec = json.dumps({"predicates": [{"operation": "EQUALS", "key": "name", "string_value": name}]})
+        body = await self._call("GET", f"pipelines/{_seg(pipeline_id)}/versions",
+                                params={"filter": spec, "page_size": 1})
+        items = body.get("pipeline_versions") or []
+        return items[0] if items else None
+
+    # --- uploading -----------------------------------------------------------------------
+    async def upload_pipeline(self, data: bytes, filename: str, *, name: str = "",
+                              display_name: str = "", description: str = "",
+                              scope: str = "private", namespace: str = "") -> dict[str, Any]:
+        """Validate, refuse a taken name, upload; on failure delete what KFP created."""
+        package = await validate(data, filename)
+        namespace = self._scope_namespace(scope, namespace)
+        name = (name or package.name).strip()
+        display_name = (display_name or name).strip()
+        description = description or package.description
+        existing = await self.find_by_name(name, namespace)
+        if existing:
+            raise self._duplicate_pipeline(existing, name, namespace)
+        params = {"name": name, "display_name": display_name, "description": description}
+        if namespace:
+            params["namespace"] = namespace
+        try:
+            pipeline = await self._call("POST", "pipelines/upload", params=params,
+                                        files=_upload_file(data, filename))
+        except KFPConnectError as err:
+            if err.status == 409:
+                found = await self.find_by_name(name, namespace)
+                raise self._duplicate_pipeline(found or {}, name, namespace) from err
+            await self._remove_leftover_pipeline(name, namespace, err)
+            raise
+        except httpx.HTTPError:  # the answer was lost: KFP may still have created it
+            await self._remove_leftover_pipeline(name, namespace, None)
+            raise
+        # The upload creates the first version; report it so the panel can link to it.
+        versions = await self._call("GET", f"pipelines/{_seg(pipeline['pipeline_id'])}/versions",
+                                    params={"page_size": 1, "sort_by": "created_at desc"})
+        items = versions.get("pipeline_versions") or []
+        if not items:
+            # KFP stores the pipeline and its first version separately on some releases and
+            # stores: a pipeline without a version is a half-done upload.
+            await self._delete_quietly(pipeline["pipeline_id"])
+            raise KFPConnectError(
+                "kfp_error", "KFP created the pipeline but not its first version; the half-made "
+                "pipeline was deleted.", fix="Try the upload again; if it fails again, look at "
+                "the KFP API server's log.", status=502, details={"cleaned_up": True})
+        return {"pipeline": self.pipeline_json(pipeline), "version": self.version_json(items[0])}
+
+    async def upload_version(self, pipeline_id: str, data: bytes, filename: str, *,
+                             name: str = "", display_name: str = "",
+                             description: str = "") -> dict[str, Any]:
+        """A new version of a pipeline found by id (private or shared alike)."""
+        package = await validate(data, filename)
+        pipeline = await self._call("GET", f"pipelines/{_seg(pipeline_id)}")
+        name = (name or default_version_name(pipeline.get("name") or package.name)).strip()
+        display_name = (display_name or name).strip()
+        existing = await self.find_version_by_name(pipeline_id, name)
+        if existing:
+            raise self._duplicate_version(pipeline_id, existing, name)
+        params = {"pipelineid": pipeline_id, "name": name, "display_name": display_name,
+                  "description": description or package.description}
+        try:
+            version = await self._call("POST", "pipelines/upload_version", params=params,
+                                       files=_upload_file(data, filename))
+        except KFPConnectError as err:
+            if err.status == 409:
+                found = await self.find_version_by_name(pipeline_id, name)
+                raise self._duplicate_version(pipeline_id, found or {}, name) from err
+            await self._remove_leftover_version(pipeline_id, name, err)
+            raise
+        except httpx.HTTPError:
+            await self._remove_leftover_version(pipeline_id, name, None)
+            raise
+        return {"pipeline": self.pipeline_json(pipeline), "version": self.version_json(version)}
+
+    # --- deleting ------------------------------------------------------------------------
+    async def delete_version(self, pipeline_id: str, version_id: str) -> dict[str, Any]:
+        await self._call("DELETE", f"pipelines/{_seg(pipeline_id)}/versions/{_seg(version_id)}")
+        return {"deleted": True, "pipeline_id": pipeline_id, "version_id": version_id}
+
+    async def delete_pipeline(self, pipeline_id: str) -> dict[str, Any]:
+        """Delete a pipeline and all its versions. ``cascade=true`` (KFP 2.4+) does it in one
+        call; a server that ignores it refuses with "existing pipeline versions", and then the
+        versions go first, one page at a time."""
+        try:
+            await self._call("DELETE", f"pipelines/{_seg(pipeline_id)}", params={"cascade": "true"})
+        except KFPConnectError as err:
+            if err.status != 400 or "version" not in err.problem.message.lower():
+                raise
+            await self._delete_versions_then_pipeline(pipeline_id)
+        return {"deleted": True, "pipeline_id": pipeline_id}
+
+    async def _delete_versions_then_pipeline(self, pipeline_id: str) -> None:
+        while True:
+            body = await self._call("GET", f"pipelines/{_seg(pipeline_id)}/versions",
+                                    params={"page_size": MAX_PAGE_SIZE})
+            ids = [v["pipeline_version_id"] for v in body.get("pipeline_versions") or []]
+            if not ids:
+                break
+            await asyncio.gather(*(self.delete_version(pipeline_id, vid) for vid in ids))
+        await self._call("DELETE", f"pipelines/{_seg(pipeline_id)}")
+
+    # --- clean-up after failure ----------------------------------------------------------
+    async def _remove_leftover_pipeline(self, name: str, namespace: str,
+                                        err: KFPConnectError | None) -> None:
+        """The name was free before the upload, so a pipeline under it now is ours."""
+        try:
+            leftover = await self.find_by_name(name, namespace)
+            if leftover:
+                await self.delete_pipeline(leftover["pipeline_id"])
+                log.info("kfp-connect: removed pipeline %s left by a failed upload", name)
+                if err is not None:
+                    err.problem.details["cleaned_up"] = True
+        except Exception as cleanup_err:  # the original error is the one to report
+            log.warning("kfp-connect: could not check for a half-made pipeline %s: %s",
+                        name, cleanup_err)
+
+    async def _remove_leftover_version(self, pipeline_id: str, name: str,
+                                       err: KFPConnectError | None) -> None:
+        try:
+            leftover = await self.find_version_by_name(pipeline_id, name)
+            if leftover:
+                await self.delete_version(pipeline_id, leftover["pipeline_version_id"])
+                if err is not None:
+                    err.problem.details["cleaned_up"] = True
+        except Exception as cleanup_err:
+            log.warning("kfp-connect: could not check for a half-made version %s: %s",
+                        name, cleanup_err)
+
+    async def _delete_quietly(self, pipeline_id: str) -> None:
+        try:
+            await self.delete_pipeline(pipeline_id)
+        except Exception as cleanup_err:
+            log.warning("kfp-connect: could not delete half-made pipeline %s: %s",
+                        pipeline_id, cleanup_err)
+
+    # --- shaping -------------------------------------------------------------------------
+    def pipeline_json(self, p: dict[str, Any]) -> dict[str, Any]:
+        pid = p.get("pipeline_id", "")
+        namespace = p.get("namespace") or ""
+        return {
+            "id": pid,
+            "name": p.get("name") or "",
+            "display_name": p.get("display_name") or p.get("name") or "",
+            "description": p.get("description") or "",
+            "created_at": p.get("created_at") or "",
+            "namespace": namespace,
+            "shared": not namespace,
+            "ui_url": self.ui_url(pid),
+        }
+
+    def version_json(self, v: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
+        pid, vid = v.get("pipeline_id", ""), v.get("pipeline_version_id", "")
+        out: dict[str, Any] = {
+            "id": vid,
+            "pipeline_id": pid,
+            "name": v.get("name") or "",
+            "display_name": v.get("display_name") or v.get("name") or "",
+            "description": v.get("description") or "",
+            "created_at": v.get("created_at") or "",
+            "code_source_url": v.get("code_source_url") or "",
+            "ui_url": self.ui_url(pid, vid),
+        }
+        if summary:
+            out["summary"] = summarize_stored_spec(v.get("pipeline_spec"))
+        return out
+
+    def ui_url(self, pipeline_id: str, version_id: str = "") -> str:
+        """The KFP UI's page (its routes: ``#/pipelines/details/{pid}[/version/{vid}]``)."""
+        base = (getattr(self.connection, "ui_base", "") or "").rstrip("/")
+        if not base or not pipeline_id:
+            return ""
+        url = f"{base}/#/pipelines/details/{quote(pipeline_id, safe='')}"
+        return f"{url}/version/{quote(version_id, safe='')}" if version_id else url
+
+    # --- plumbing ------------------------------------------------------------------------
+    def _scope_namespace(self, scope: str, namespace: str) -> str:
+        """'' for shared; the chosen (or the connection's) namespace for private. A
+        single-user KFP ignores namespaces, so there private is simply everything."""
+        if scope not in SCOPES:
+            raise _bad_request(f"scope must be 'private' or 'shared', not {scope!r}.")
+        if scope == "shared":
+            return ""
+        namespace = namespace or getattr(self.connection, "namespace", "") or ""
+        if not namespace and getattr(self.connection, "multi_user", False):
+            raise KFPConnectError(
+                "bad_request", "Private pipelines live in a namespace, and none is chosen.",
+                fix="Pick a namespace in the panel's namespace picker.", status=400)
+        return namespace
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = await self.connection.request(method, path, **kwargs)
+        return _json_or_raise(response)
+
+    def _duplicate_pipeline(self, existing: dict[str, Any], name: str,
+                            namespace: str) -> KFPConnectError:
+        where = f"namespace {namespace}" if namespace else "the shared pipelines"
+        pid = existing.get("pipeline_id", "")
+        return KFPConnectError(
+            "duplicate_name", f"A pipeline named {name!r} already exists in {where}.",
+            fix="Upload the file as a new version of that pipeline, or choose another name.",
+            status=409,
+            details={"kind": "pipeline", "name": name, "namespace": namespace,
+                     "pipeline_id": pid, "ui_url": self.ui_url(pid)})
+
+    def _duplicate_version(self, pipeline_id: str, existing: dict[str, Any],
+                           name: str) -> KFPConnectError:
+        return KFPConnectError(
+            "duplicate_name", f"This pipeline already has a version named {name!r}.",
+            fix="Choose another version name.", status=409,
+            details={"kind": "version", "name": name, "pipeline_id": pipeline_id,
+                     "version_id": existing.get("pipeline_version_id", "")})
+
+
+async def validate(data: bytes, filename: str) -> packages.PipelinePackage:
+    """``packages.read_package`` in a thread (YAML parsing of 32 MB must not stall the
+    server), its refusal as the extension's error shape."""
+    if not data:
+        raise KFPConnectError("invalid_package", f"{filename or 'The file'} is empty.",
+                              fix="Choose a compiled pipeline file (kfp.compiler.Compiler).",
+                              status=400, details={"filename": filename})
+    try:
+        return await asyncio.to_thread(packages.read_package, data, filename)
+    except packages.InvalidPackage as err:
+        too_large = err.code == "package_too_large"
+        raise KFPConnectError(
+            err.code, err.reason,
+            fix="Split large data out of the pipeline or upload a smaller file." if too_large
+            else "Compile the pipeline with kfp.compiler.Compiler().compile(...) and upload "
+                 "the YAML it writes.",
+            status=413 if too_large else 400, details={"filename": filename}) from err
+
+
+def package_json(package: packages.PipelinePackage, filename: str, size: int) -> dict[str, Any]:
+    """What ``POST validate`` answers: enough for the upload dialog to prefill and preview."""
+    return {"valid": True, "filename": filename, "size": size, "name": package.name,
+            "display_name": package.display_name, "description": package.description,
+            "summary": packages.summarize(package.pipeline_spec)}
+
+
+def summarize_stored_spec(spec: Any) -> dict[str, Any] | None:
+    """KFP stores a package with a platform spec as ``{pipeline_spec, platform_spec}``."""
+    if not isinstance(spec, dict):
+        return None
+    if "root" not in spec and isinstance(spec.get("pipeline_spec"), dict):
+        spec = spec["pipeline_spec"]
+    return packages.summarize(spec)
+
+
+def default_version_name(pipeline_name: str) -> str:
+    """Unique enough per upload and still readable: ``{pipeline}-20250101-120000``."""
+    return f"{pipeline_name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+
+
+def _upload_file(data: bytes, filename: str) -> dict[str, tuple[str, bytes, str]]:
+    return {"uploadfile": (filename or "pipeline.yaml", data, "application/octet-stream")}
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: ids and names never reshape the path."""
+    return quote(str(value), safe="")
+
+
+def _bad_request(message: str) -> KFPConnectError:
+    return KFPConnectError("bad_request", message, status=400)
+
+
+def _json_or_raise(response: httpx.Response) -> dict[str, Any]:
+    """KFP's body as a dict; an error answer (either of KFP's two error bodies) becomes a
+    ``kfp_error`` Problem with KFP's status, so 404/409 stay recognisable."""
+    if response.status_code >= 400:
+        raise _kfp_problem(response)
+    if not response.content:
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        raise KFPConnectError("not_json", "KFP answered something that is not JSON.",
+                              status=502) from None
+    return body if isinstance(body, dict) else {}
+
+
+def _kfp_problem(response: httpx.Response) -> KFPConnectError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    message = ""
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error_message") or body.get("error") or ""
+    status = response.status_code
+    if status == 404:
+        return KFPConnectError("not_found", message or "KFP does not know this pipeline or version.",
+                               fix="Refresh the list: it may have been deleted.", status=404,
+                               details={"kfp_status": status})
+    return KFPConnectError("kfp_error", f"KFP refused the request: {message or response.reason_phrase}",
+                           status=status, details={"kfp_status": status})
