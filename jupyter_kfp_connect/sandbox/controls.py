@@ -1,18 +1,297 @@
-"""Test controls (latency, failures, expiry, tokens, request log). PLACEHOLDER owned by the sandbox-fronts helper."""
+"""Test controls: make the sandbox slow, failing, expired or watched, on demand.
+
+Python callers use ``sandbox.controls`` directly; out-of-process callers (kernels, browser
+tests, the demo) use the same operations as JSON endpoints under ``/_sandbox/``:
+
+=======================  ===========================================================  =====================
+endpoint                 body (JSON)                                                  answer
+=======================  ===========================================================  =====================
+GET  /_sandbox/info      -                                                            mode, URLs, demo users
+POST /_sandbox/seed      ``{namespace, count, versions?, prefix?}``                   ``{ids}``
+POST /_sandbox/latency   ``{seconds}``                                                ``{seconds}``
+POST /_sandbox/fail_next ``{n, kind: "500"|"503"|"drop"}``                            ``{n, kind}``
+POST /_sandbox/expire_sessions  -                                                     ``{expired}``
+GET  /_sandbox/log       -                                                            ``{requests: [...]}``
+DELETE /_sandbox/log     -                                                            ``{}``
+POST /_sandbox/tokens    ``{action: issue|write|rotate|delete, path?, namespace?, sa?, audience?}``
+POST /_sandbox/rbac      ``{action: grant|revoke, user, namespace, role?}``
+POST /_sandbox/reset     -                                                            ``{}``
+=======================  ===========================================================  =====================
+
+POST bodies must be ``application/json``: a browser page cannot send that cross-origin without a
+preflight this server never answers, so a web page cannot drive the controls.
+The request log keeps method, path (no query string), status and identity: never a cookie,
+token or password.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+import time
 from typing import Any
+
+import tornado.web
+
+from .tokens import DEFAULT_SA, PIPELINES_AUDIENCE, TokenFiles
+
+FAIL_KINDS = ("500", "503", "drop")
+ENVOY_503 = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+CONTROL_PREFIX = "/_sandbox/"
 
 
 class Controls:
     def __init__(self, sandbox: Any) -> None:
         self.sandbox = sandbox
+        self._lock = threading.Lock()
+        self._latency = 0.0
+        self._failures: list[str] = []
+        self._log: list[dict[str, Any]] = []
 
+    # --- Python API ----------------------------------------------------------------------
+    @property
+    def tokens(self) -> TokenFiles:
+        """``write_token(path, namespace, sa="default-editor")``, ``rotate(path)``,
+        ``delete(path)``, ``issue(namespace)`` against this sandbox's TokenReview."""
+        return TokenFiles(self.sandbox.front.tokens)
+
+    def seed(self, namespace: str, count: int, versions: int = 1, prefix: str = "pipeline") -> list[str]:
+        """``count`` pipelines with ``versions`` versions each in ``namespace`` ("" = shared)."""
+        return self.sandbox.store.seed(namespace, count, versions=versions, prefix=prefix)
+
+    def latency(self, seconds: float) -> None:
+        """Delay every later request (not the controls) by ``seconds``."""
+        if seconds < 0:
+            raise ValueError("latency must be >= 0")
+        with self._lock:
+            self._latency = float(seconds)
+
+    def fail_next(self, n: int = 1, kind: str = "500") -> None:
+        """The next ``n`` requests fail: KFP's 500, the gateway's 503, or a dropped connection."""
+        kind = str(kind)
+        if kind not in FAIL_KINDS:
+            raise ValueError(f"kind must be one of {FAIL_KINDS}, not {kind!r}")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        with self._lock:
+            self._failures = [kind] * int(n)
+
+    def expire_sessions(self) -> int:
+        """Every session cookie stops working (as a day later); returns how many ended."""
+        return self.sandbox.front.sessions.expire_all()
+
+    def request_log(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(entry) for entry in self._log]
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def reset(self) -> None:
+        """Back to a fresh sandbox: no latency, failures, log, sessions, tokens, extra RBAC,
+        or pipelines."""
+        with self._lock:
+            self._latency = 0.0
+            self._failures.clear()
+            self._log.clear()
+        self.sandbox.front.reset()
+        self.sandbox.rbac.reset()
+        self.sandbox.store.clear()
+
+    def info(self) -> dict[str, Any]:
+        from .dex_pages import DEMO_USERS
+
+        sb = self.sandbox
+        front = sb.front.describe()
+        users = [
+            {"login": u.email if u.connector == "local" else u.username, "password": u.password,
+             "email": u.email, "connector": u.connector,
+             "namespaces": [b.namespace for b in sb.rbac.bindings_for(u.email)]}
+            for u in DEMO_USERS if u.connector in front.get("connectors", ())
+        ]
+        return {"mode": sb.mode, "url": sb.url, "kfp_host": sb.kfp_host,
+                "multi_user": sb.multi_user, "front": front, "users": users}
+
+    # --- the hook every request passes -----------------------------------------------------
     async def before_request(self, handler: Any) -> None:
         """Runs first for every request: log it, add latency, fail it if asked. May finish it."""
-        return None
+        request = handler.request
+        if request.path.startswith(CONTROL_PREFIX):
+            return
+        entry: dict[str, Any] = {"method": request.method, "path": request.path, "status": None,
+                                 "identity": None, "time": time.time()}
+        with self._lock:
+            self._log.append(entry)
+            delay = self._latency
+            failure = self._failures.pop(0) if self._failures else None
+        self._record_on_finish(handler, entry)
+        if delay:
+            await asyncio.sleep(delay)
+        if failure == "500":
+            handler.set_status(500)
+            handler.set_header("Content-Type", "application/json")
+            handler.finish(json.dumps({"code": 13, "message": "sandbox: injected internal error",
+                                       "details": []}))
+        elif failure == "503":
+            handler.set_status(503)
+            handler.set_header("Content-Type", "text/plain")
+            handler.finish(ENVOY_503)
+        elif failure == "drop":
+            entry["status"] = "dropped"
+            handler.request.connection.stream.close()
+            handler._finished = True  # nothing more may be written: the peer is gone
 
+    def _record_on_finish(self, handler: Any, entry: dict[str, Any]) -> None:
+        original = handler.on_finish
+
+        def on_finish() -> None:
+            with self._lock:
+                if entry["status"] is None:
+                    entry["status"] = handler.get_status()
+                entry["identity"] = getattr(handler, "identity", None)
+            original()
+
+        handler.on_finish = on_finish
+
+    # --- HTTP ------------------------------------------------------------------------------
     def routes(self) -> list[tuple]:
         """HTTP versions of the controls under /_sandbox/ for out-of-process callers."""
-        return []
+        kwargs = {"controls": self}
+        return [(f"{CONTROL_PREFIX}{name}", handler, kwargs) for name, handler in _HANDLERS.items()]
+
+
+class _ControlHandler(tornado.web.RequestHandler):
+    def initialize(self, controls: Controls) -> None:
+        self.controls = controls
+
+    def body(self) -> dict[str, Any]:
+        if not self.request.body:
+            return {}
+        if not self.request.headers.get("Content-Type", "").startswith("application/json"):
+            raise tornado.web.HTTPError(415, "control requests must be application/json")
+        try:
+            body = json.loads(self.request.body)
+        except ValueError as exc:
+            raise tornado.web.HTTPError(400, f"invalid JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise tornado.web.HTTPError(400, "the body must be a JSON object")
+        return body
+
+    def reply(self, payload: Any) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, tornado.web.HTTPError):
+            message = exc.log_message or self._reason
+        elif isinstance(exc, (ValueError, KeyError, TypeError, OSError)):
+            self.set_status(400)
+            message = str(exc)
+        else:
+            message = self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": message}))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, (ValueError, KeyError, TypeError, OSError)):
+            return
+        super().log_exception(typ, value, tb)
+
+
+class InfoControl(_ControlHandler):
+    def get(self) -> None:
+        self.reply(self.controls.info())
+
+
+class SeedControl(_ControlHandler):
+    def post(self) -> None:
+        b = self.body()
+        ids = self.controls.seed(b.get("namespace", ""), int(b["count"]), int(b.get("versions", 1)),
+                                 b.get("prefix", "pipeline"))
+        self.reply({"ids": ids})
+
+
+class LatencyControl(_ControlHandler):
+    def post(self) -> None:
+        seconds = float(self.body().get("seconds", 0))
+        self.controls.latency(seconds)
+        self.reply({"seconds": seconds})
+
+
+class FailNextControl(_ControlHandler):
+    def post(self) -> None:
+        b = self.body()
+        n, kind = int(b.get("n", 1)), str(b.get("kind", "500"))
+        self.controls.fail_next(n, kind)
+        self.reply({"n": n, "kind": kind})
+
+
+class ExpireSessionsControl(_ControlHandler):
+    def post(self) -> None:
+        self.body()
+        self.reply({"expired": self.controls.expire_sessions()})
+
+
+class LogControl(_ControlHandler):
+    def get(self) -> None:
+        self.reply({"requests": self.controls.request_log()})
+
+    def delete(self) -> None:
+        self.controls.clear_log()
+        self.reply({})
+
+
+class TokensControl(_ControlHandler):
+    def post(self) -> None:
+        b = self.body()
+        tokens = self.controls.tokens
+        action = b.get("action")
+        sa, audience = b.get("sa", DEFAULT_SA), b.get("audience", PIPELINES_AUDIENCE)
+        if action == "issue":
+            return self.reply({"token": tokens.issue(b["namespace"], sa, audience)})
+        path = b["path"]
+        if action == "write":
+            tokens.write_token(path, b["namespace"], sa, audience)
+        elif action == "rotate":
+            tokens.rotate(path)
+        elif action == "delete":
+            tokens.delete(path)
+        else:
+            raise ValueError("action must be issue, write, rotate or delete")
+        self.reply({"path": path})
+
+
+class RbacControl(_ControlHandler):
+    def post(self) -> None:
+        b = self.body()
+        rbac = self.controls.sandbox.rbac
+        if b.get("action") == "grant":
+            rbac.grant(b["user"], b["namespace"], b.get("role", "edit"))
+        elif b.get("action") == "revoke":
+            rbac.revoke(b["user"], b["namespace"])
+        else:
+            raise ValueError("action must be grant or revoke")
+        self.reply({})
+
+
+class ResetControl(_ControlHandler):
+    def post(self) -> None:
+        self.body()
+        self.controls.reset()
+        self.reply({})
+
+
+_HANDLERS: dict[str, type[_ControlHandler]] = {
+    "info": InfoControl,
+    "seed": SeedControl,
+    "latency": LatencyControl,
+    "fail_next": FailNextControl,
+    "expire_sessions": ExpireSessionsControl,
+    "log": LogControl,
+    "tokens": TokensControl,
+    "rbac": RbacControl,
+    "reset": ResetControl,
+}
