@@ -69,7 +69,7 @@ class PipelinePackage:
         return str(_get(info, "displayName") or self.name)
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: 30x faster
     """PyYAML speaks YAML 1.1; KFP's Go reader speaks 1.2. Drop the 1.1-only surprises
     (``on``/``yes`` as booleans, bare dates as timestamps) so both read the same values."""
 

@@ -1,0 +1,185 @@
+"""packages.read_package accepts what KFP's API server accepts and refuses what it refuses."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from jupyter_kfp_connect.packages import (
+    MAX_PACKAGE_BYTES, InvalidPackage, read_package, summarize,
+)
+
+REFERENCE = Path(__file__).parents[2] / ".." / "shared" / "kfp-reference" / "pipelines"
+
+
+def _corpus(kind: str) -> list:
+    folder = REFERENCE / kind
+    if not folder.is_dir():
+        return [pytest.param(None, marks=pytest.mark.skip(reason="KFP reference corpus not present"))]
+    return [pytest.param(path, id=path.name) for path in sorted(folder.iterdir())]
+
+
+@pytest.mark.parametrize("path", _corpus("valid"))
+def test_accepts_every_package_kfp_accepts(path: Path) -> None:
+    package = read_package(path.read_bytes(), path.name)
+    documents = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    spec = next(d for d in documents if "pipelineInfo" in d)
+    assert package.name == spec["pipelineInfo"]["name"]
+    assert package.pipeline_spec["root"] == spec["root"]
+    assert (package.platform_spec is not None) == (len(documents) > 1)
+    summary = summarize(package.pipeline_spec)
+    json.dumps(summary)  # the panel receives it as JSON
+    json.dumps(package.pipeline_spec)  # and the sandbox stores it as JSON
+    assert {t["name"] for t in summary["tasks"]} == set(spec["root"]["dag"]["tasks"])
+
+
+@pytest.mark.parametrize("path", _corpus("invalid"))
+def test_refuses_every_package_kfp_refuses(path: Path) -> None:
+    with pytest.raises(InvalidPackage) as caught:
+        read_package(path.read_bytes(), path.name)
+    assert caught.value.reason and caught.value.code == "invalid_package"
+
+
+@pytest.fixture(scope="module")
+def tiny_bytes(compiled) -> bytes:
+    return compiled["tiny"].read_bytes()
+
+
+def _zip(members: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _tgz(members: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_reads_compiled_yaml_and_summarizes_it(tiny_bytes) -> None:
+    package = read_package(tiny_bytes, "tiny.yaml")
+    assert package.name == "tiny-add"
+    assert package.description == "Adds numbers twice."
+    assert package.yaml_text == tiny_bytes.decode()
+    summary = summarize(package.pipeline_spec)
+    params = {p["name"]: p for p in summary["parameters"]}
+    assert params["x"] == {"name": "x", "type": "NUMBER_INTEGER", "default": 1, "has_default": True,
+                           "optional": True, "description": ""}
+    assert params["label"]["default"] == "on"  # YAML 1.2 like KFP: not the boolean True
+    tasks = summary["tasks"]
+    assert [t["name"] for t in tasks] == ["add", "add-2", "say"]
+    assert tasks[1]["dependencies"] == ["add"]
+    assert tasks[2]["dependencies"] == ["add-2"]
+    assert tasks[0]["image"] == "python:3.12" and tasks[0]["kind"] == "container"
+
+
+def test_required_parameter_is_not_optional(compiled) -> None:
+    summary = summarize(read_package(compiled["needs_input"].read_bytes(), "n.yaml").pipeline_spec)
+    assert summary["parameters"] == [{"name": "message", "type": "STRING", "default": None,
+                                      "has_default": False, "optional": False, "description": ""}]
+
+
+def test_json_package(tiny_bytes) -> None:
+    spec = yaml.safe_load(tiny_bytes)
+    package = read_package(json.dumps(spec, indent="\t").encode(), "tiny.json")
+    assert package.pipeline_spec == spec
+
+
+@pytest.mark.parametrize("build, filename", [
+    (lambda y: _zip([("pipeline.yaml", y)]), "p.zip"),
+    (lambda y: _zip([("README.md", b"docs"), ("pipeline.yaml", y)]), "p.zip"),
+    (lambda y: _zip([("first.yml", y), ("other.txt", b"x")]), "anything.bin"),
+    (lambda y: _tgz([("pipeline.yaml", y)]), "p.tar.gz"),
+    (lambda y: _tgz([("notes.txt", b"x"), ("pipeline.yaml", y)]), "p.tgz"),
+    (lambda y: _tgz([("first.yaml", y)]), "p.tgz"),
+], ids=["zip", "zip-pipeline-yaml-wins", "zip-first-yaml", "tgz", "tgz-pipeline-yaml-wins", "tgz-first"])
+def test_archives(tiny_bytes, build, filename) -> None:
+    assert read_package(build(tiny_bytes), filename).name == "tiny-add"
+
+
+@pytest.mark.parametrize("data, filename, words", [
+    (lambda y: _zip([("notes.txt", b"x"), ("p.yaml", y)]), "p.zip", "notes.txt"),
+    (lambda y: _zip([]), "p.zip", "empty"),
+    (lambda y: _zip([("p.yaml", y)])[:40], "p.zip", "damaged"),
+    (lambda y: _tgz([("notes.txt", b"x")]), "p.tgz", "notes.txt"),
+    (lambda y: b"\x1f\x8bnot really gzip", "p.tgz", "damaged"),
+    (lambda y: y, "tiny.txt", "not a pipeline package"),
+    (lambda y: y, "tiny.YAML", "not a pipeline package"),  # KFP's suffix test is case-sensitive
+], ids=["zip-first-not-yaml", "zip-empty", "zip-truncated", "tgz-not-yaml", "tgz-broken",
+        "wrong-suffix", "upper-case-suffix"])
+def test_file_level_refusals(tiny_bytes, data, filename, words) -> None:
+    with pytest.raises(InvalidPackage) as caught:
+        read_package(data(tiny_bytes), filename)
+    assert words in caught.value.reason
+    assert caught.value.stage == "file"
+
+
+def _edited(tiny_bytes: bytes, edit) -> bytes:
+    spec = yaml.safe_load(tiny_bytes)
+    edit(spec)
+    return yaml.safe_dump(spec).encode()
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda s: s.update(schemaVersion="2.0.0"), "2.1.0"),
+    (lambda s: s["pipelineInfo"].update(name="Tiny_Add"), "not allowed"),
+    (lambda s: s.pop("root"), "no root"),
+    (lambda s: s["pipelineInfo"].pop("name"), "no name"),
+    (lambda s: s.update(extra={}), "extra"),
+], ids=["schema-version", "bad-name", "no-root", "no-name", "unknown-field"])
+def test_spec_level_refusals(tiny_bytes, edit, words) -> None:
+    with pytest.raises(InvalidPackage) as caught:
+        read_package(_edited(tiny_bytes, edit), "p.yaml")
+    assert words in caught.value.reason
+    assert caught.value.stage == "spec"
+
+
+def test_platform_spec_document_is_kept(tiny_bytes) -> None:
+    platform = {"platforms": {"kubernetes": {"deploymentSpec": {"executors": {}}}}}
+    package = read_package(tiny_bytes + b"\n---\n" + yaml.safe_dump(platform).encode(), "p.yaml")
+    assert package.platform_spec == platform
+    with pytest.raises(InvalidPackage, match="more than one pipeline spec"):
+        read_package(tiny_bytes + b"\n---\n" + tiny_bytes, "p.yaml")
+
+
+def test_other_refusals_say_why(tiny_bytes) -> None:
+    argo = yaml.safe_dump({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "spec": {}})
+    with pytest.raises(InvalidPackage, match="v1"):
+        read_package(argo.encode(), "old.yaml")
+    with pytest.raises(InvalidPackage, match="not valid YAML"):
+        read_package(b"a: [1, 2", "broken.yaml")
+    with pytest.raises(InvalidPackage, match="not a mapping"):
+        read_package(b"- 1\n- 2\n", "list.yaml")
+    with pytest.raises(InvalidPackage, match="UTF-8"):
+        read_package(b"\xff\xfe\x00bad", "bin.yaml")
+
+
+def test_size_limit(tiny_bytes) -> None:
+    padded = tiny_bytes + b"#" * (MAX_PACKAGE_BYTES - len(tiny_bytes))
+    assert read_package(padded, "p.yaml").name == "tiny-add"
+    with pytest.raises(InvalidPackage) as caught:
+        read_package(padded + b"#", "p.yaml")
+    assert caught.value.code == "package_too_large" and "32 MB" in caught.value.reason
+
+
+def test_import_is_cheap() -> None:
+    probe = ("import sys, jupyter_kfp_connect.packages; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kfp', 'kubernetes')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2])
+    assert out.stdout.strip() == "[]"
