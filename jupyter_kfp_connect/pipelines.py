@@ -27,10 +27,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from . import packages
 from .errors import KFPConnectError
+from .kfp_api import KFPApi
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +85,7 @@ class PipelinesService:
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
+        self.api = KFPApi(connection)
 
     # --- reading -------------------------------------------------------------------------
     async def list(self, request: ListRequest) -> dict[str, Any]:
@@ -101,7 +101,7 @@ class PipelinesService:
             params["sort_by"] = request.sort_by
             if request.search:
                 params["filter"] = name_filter(request.search)
-        body = await self._call("GET", "pipelines", params=params)
+        body = await self._call("GET", "pipelines", params=params, namespace=namespace)
         return {
             "pipelines": [self.pipeline_json(p) for p in body.get("pipelines") or []],
             "next_page_token": body.get("next_page_token") or "",
@@ -142,7 +142,8 @@ class PipelinesService:
         """The pipeline called ``name`` in ``namespace`` ('' = shared), private ones too."""
         params = {"namespace": namespace} if namespace else {}
         try:
-            body = await self._call("GET", f"pipelines/names/{_seg(name)}", params=params)
+            body = await self._call("GET", f"pipelines/names/{_seg(name)}", params=params,
+                                    namespace=namespace)
         except KFPConnectError as err:
             if err.status == 404:
                 return None
@@ -174,19 +175,23 @@ class PipelinesService:
             params["namespace"] = namespace
         try:
             pipeline = await self._call("POST", "pipelines/upload", params=params,
-                                        files=_upload_file(data, filename))
+                                        files=_upload_file(data, filename), namespace=namespace)
         except KFPConnectError as err:
             if err.status == 409:
                 found = await self.find_by_name(name, namespace)
                 raise self._duplicate_pipeline(found or {}, name, namespace) from err
+            # Also a lost answer (``unreachable``): KFP may have created it all the same.
             await self._remove_leftover_pipeline(name, namespace, err)
             raise
-        except httpx.HTTPError:  # the answer was lost: KFP may still have created it
-            await self._remove_leftover_pipeline(name, namespace, None)
-            raise
-        # The upload creates the first version; report it so the panel can link to it.
-        versions = await self._call("GET", f"pipelines/{_seg(pipeline['pipeline_id'])}/versions",
-                                    params={"page_size": 1, "sort_by": "created_at desc"})
+        # The upload creates the first version; report it so the panel can link to it. The
+        # upload itself succeeded, so failing to read it back is not a failed upload.
+        try:
+            versions = await self._call(
+                "GET", f"pipelines/{_seg(pipeline['pipeline_id'])}/versions",
+                params={"page_size": 1, "sort_by": "created_at desc"})
+        except KFPConnectError as err:
+            log.info("kfp-connect: uploaded %s but could not read its version: %s", name, err)
+            return {"pipeline": self.pipeline_json(pipeline), "version": None}
         items = versions.get("pipeline_versions") or []
         if not items:
             # KFP stores the pipeline and its first version separately on some releases and
@@ -220,9 +225,6 @@ class PipelinesService:
                 raise self._duplicate_version(pipeline_id, found or {}, name) from err
             await self._remove_leftover_version(pipeline_id, name, err)
             raise
-        except httpx.HTTPError:
-            await self._remove_leftover_version(pipeline_id, name, None)
-            raise
         return {"pipeline": self.pipeline_json(pipeline), "version": self.version_json(version)}
 
     # --- deleting ------------------------------------------------------------------------
@@ -254,27 +256,25 @@ class PipelinesService:
 
     # --- clean-up after failure ----------------------------------------------------------
     async def _remove_leftover_pipeline(self, name: str, namespace: str,
-                                        err: KFPConnectError | None) -> None:
+                                        err: KFPConnectError) -> None:
         """The name was free before the upload, so a pipeline under it now is ours."""
         try:
             leftover = await self.find_by_name(name, namespace)
             if leftover:
                 await self.delete_pipeline(leftover["pipeline_id"])
                 log.info("kfp-connect: removed pipeline %s left by a failed upload", name)
-                if err is not None:
-                    err.problem.details["cleaned_up"] = True
+                err.problem.details["cleaned_up"] = True
         except Exception as cleanup_err:  # the original error is the one to report
             log.warning("kfp-connect: could not check for a half-made pipeline %s: %s",
                         name, cleanup_err)
 
     async def _remove_leftover_version(self, pipeline_id: str, name: str,
-                                       err: KFPConnectError | None) -> None:
+                                       err: KFPConnectError) -> None:
         try:
             leftover = await self.find_version_by_name(pipeline_id, name)
             if leftover:
                 await self.delete_version(pipeline_id, leftover["pipeline_version_id"])
-                if err is not None:
-                    err.problem.details["cleaned_up"] = True
+                err.problem.details["cleaned_up"] = True
         except Exception as cleanup_err:
             log.warning("kfp-connect: could not check for a half-made version %s: %s",
                         name, cleanup_err)
@@ -340,9 +340,12 @@ class PipelinesService:
                 fix="Pick a namespace in the panel's namespace picker.", status=400)
         return namespace
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = await self.connection.request(method, path, **kwargs)
-        return _json_or_raise(response)
+    async def _call(self, method: str, path: str, *, namespace: str = "",
+                    **kwargs: Any) -> dict[str, Any]:
+        """KFP's JSON answer; its errors arrive as Problems (404 ``not_found``, 409, a 403
+        with the RoleBinding that fixes it) from ``kfp_api``."""
+        body = await self.api.call(method, path, namespace=namespace, **kwargs)
+        return body if isinstance(body, dict) else {}
 
     def _duplicate_pipeline(self, existing: dict[str, Any], name: str,
                             namespace: str) -> KFPConnectError:
@@ -415,35 +418,3 @@ def _seg(value: str) -> str:
 
 def _bad_request(message: str) -> KFPConnectError:
     return KFPConnectError("bad_request", message, status=400)
-
-
-def _json_or_raise(response: httpx.Response) -> dict[str, Any]:
-    """KFP's body as a dict; an error answer (either of KFP's two error bodies) becomes a
-    ``kfp_error`` Problem with KFP's status, so 404/409 stay recognisable."""
-    if response.status_code >= 400:
-        raise _kfp_problem(response)
-    if not response.content:
-        return {}
-    try:
-        body = response.json()
-    except ValueError:
-        raise KFPConnectError("not_json", "KFP answered something that is not JSON.",
-                              status=502) from None
-    return body if isinstance(body, dict) else {}
-
-
-def _kfp_problem(response: httpx.Response) -> KFPConnectError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    message = ""
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error_message") or body.get("error") or ""
-    status = response.status_code
-    if status == 404:
-        return KFPConnectError("not_found", message or "KFP does not know this pipeline or version.",
-                               fix="Refresh the list: it may have been deleted.", status=404,
-                               details={"kfp_status": status})
-    return KFPConnectError("kfp_error", f"KFP refused the request: {message or response.reason_phrase}",
-                           status=status, details={"kfp_status": status})

@@ -29,9 +29,11 @@ _UPLOAD_FIELDS = ("name", "display_name", "description", "scope", "namespace")
 
 
 class _PipelinesHandler(KFPConnectHandler):
-    @property
-    def service(self) -> PipelinesService:
-        return PipelinesService(self.kfp_app.connections.get(self.user_key))
+    async def service(self) -> PipelinesService:
+        """The user's connection (detected on first use) wrapped in the pipelines service."""
+        connection = self.kfp_app.connections.get(self.user_key)
+        await connection.start()
+        return PipelinesService(connection)
 
 
 @tornado.web.stream_request_body
@@ -91,13 +93,15 @@ class PipelinesHandler(_UploadHandler):
     async def get(self) -> None:
         request = ListRequest.parse(**{k: self.get_query_argument(k, "") for k in (
             "scope", "namespace", "page_token", "page_size", "sort_by", "search")})
-        self.reply(await self.service.list(request))
+        service = await self.service()
+        self.reply(await service.list(request))
 
     @tornado.web.authenticated
     @authorized
     async def post(self) -> None:
         data, filename, form = await self.read_upload()
-        result = await self.service.upload_pipeline(
+        service = await self.service()
+        result = await service.upload_pipeline(
             data, filename, name=form.get("name", ""), display_name=form.get("display_name", ""),
             description=form.get("description", ""), scope=form.get("scope") or "private",
             namespace=form.get("namespace", ""))
@@ -111,13 +115,15 @@ class PipelineHandler(_PipelinesHandler):
     @authorized
     async def get(self, pipeline_id: str) -> None:
         size = ListRequest.parse(page_size=self.get_query_argument("page_size", "")).page_size
-        self.reply(await self.service.get(
+        service = await self.service()
+        self.reply(await service.get(
             pipeline_id, page_token=self.get_query_argument("page_token", ""), page_size=size))
 
     @tornado.web.authenticated
     @authorized
     async def delete(self, pipeline_id: str) -> None:
-        self.reply(await self.service.delete_pipeline(pipeline_id))
+        service = await self.service()
+        self.reply(await service.delete_pipeline(pipeline_id))
 
 
 class PipelineVersionsHandler(_UploadHandler):
@@ -127,7 +133,8 @@ class PipelineVersionsHandler(_UploadHandler):
     @authorized
     async def post(self, pipeline_id: str) -> None:
         data, filename, form = await self.read_upload()
-        result = await self.service.upload_version(
+        service = await self.service()
+        result = await service.upload_version(
             pipeline_id, data, filename, name=form.get("name", ""),
             display_name=form.get("display_name", ""), description=form.get("description", ""))
         self.reply(result, status=201)
@@ -139,12 +146,14 @@ class PipelineVersionHandler(_PipelinesHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, pipeline_id: str, version_id: str) -> None:
-        self.reply(await self.service.get_version(pipeline_id, version_id))
+        service = await self.service()
+        self.reply(await service.get_version(pipeline_id, version_id))
 
     @tornado.web.authenticated
     @authorized
     async def delete(self, pipeline_id: str, version_id: str) -> None:
-        self.reply(await self.service.delete_version(pipeline_id, version_id))
+        service = await self.service()
+        self.reply(await service.delete_version(pipeline_id, version_id))
 
 
 class ValidateHandler(_UploadHandler):
