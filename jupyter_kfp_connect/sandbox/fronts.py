@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import secrets
 import threading
@@ -266,8 +267,12 @@ class _GatewayFront(_MultiUserFront):
 
     def start_session(self, handler: Any, identity: str) -> None:
         value = self.sessions.create(identity)
+        # Cookie dates have whole seconds (and cookie jars truncate "now"): give the cookie one
+        # second more so a sub-second test lifetime still reaches the server, which enforces
+        # the exact lifetime itself.
+        lifetime = math.ceil(self.sessions.lifetime) + 1
         handler.set_cookie(self.cookie_name, value, path="/", httponly=True,
-                           expires=time.time() + self.sessions.lifetime, samesite="Lax",
+                           expires=time.time() + lifetime, max_age=lifetime, samesite="Lax",
                            secure=handler.request.protocol == "https")
 
     def env_info(self, identity: str) -> dict[str, Any]:
