@@ -134,8 +134,7 @@ async def fetch_package(url: str) -> tuple[bytes, str]:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ApiError(400, f"invalid pipeline spec URL: {url}")
     try:
-        response = await AsyncHTTPClient().fetch(url, request_timeout=30,
-                                                 max_body_size=packages.MAX_PACKAGE_BYTES + 1)
+        response = await AsyncHTTPClient().fetch(url, request_timeout=30)
     except HTTPClientError as exc:
         raise ApiError(400, f"error fetching pipeline spec from {url} - request returned {exc.code}") from exc
     except OSError as exc:
