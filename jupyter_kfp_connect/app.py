@@ -7,6 +7,10 @@ variables and the user's settings is written down in ``connection/config.py``.
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
+
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, CaselessStrEnum, Float, Unicode
@@ -61,6 +65,12 @@ class KFPConnect(ExtensionApp):
         help="Path of the projected pipelines ServiceAccount token (default: "
         "KF_PIPELINES_SA_TOKEN_PATH, then /var/run/secrets/kubeflow/pipelines/token).",
     )
+    namespace_path = Unicode(
+        "",
+        config=True,
+        help="File holding the pod's namespace (default: "
+        "/var/run/secrets/kubernetes.io/serviceaccount/namespace).",
+    )
     verify_ssl = Bool(True, config=True, help="Verify the KFP endpoint's TLS certificate.")
     ca_cert = Unicode("", config=True, help="Path of a CA bundle for a private certificate authority.")
     request_timeout = Float(30.0, config=True, help="Seconds before a KFP request is abandoned.")
@@ -72,10 +82,47 @@ class KFPConnect(ExtensionApp):
 
     def initialize_settings(self) -> None:
         """Build the per-server services that handlers reach through ``self.extensionapp``."""
+        from jupyter_core.paths import jupyter_data_dir
+
+        from .connection import config as connection_config
+        from .connection.session import Connections
+
+        memory = connection_config.NamespaceMemory(Path(jupyter_data_dir()) / "kfp_connect" / "namespaces.json")
+        self.connections = Connections(lambda: connection_config.resolve(self._connection_traits()), memory)
         self.log.debug("jupyter_kfp_connect %s: services ready", __version__)
+        self.kernel_secret = secrets.token_urlsafe(32)
+        self._share_with_kernels()
+
+    def _connection_traits(self) -> dict:
+        """The traitlet values the connection config reads (see connection/config.py)."""
+        names = ("host", "ui_host", "namespace", "auth", "dex_auth_type", "token_path", "namespace_path",
+                 "verify_ssl", "ca_cert", "request_timeout")
+        return {name: getattr(self, name) for name in names}
+
+    async def stop_extension(self) -> None:
+        """Close every connection's HTTP pool on server shutdown."""
+        connections = getattr(self, "connections", None)
+        if connections is not None:
+            await connections.close()
 
     def initialize_handlers(self) -> None:
         # ExtensionApp joins each pattern onto the server's base_url.
         self.handlers.extend(
             (url_path_join(URL_PREFIX, pattern), handler) for pattern, handler in all_routes()
         )
+
+    async def _start_jupyter_server_extension(self, serverapp: object) -> None:
+        # The port is final only once the server listens (port 0, port_retries): say it again.
+        self._share_with_kernels()
+
+    def _share_with_kernels(self) -> None:
+        """Kernels this server launches inherit its environment: put there the way back to
+        it (loopback URL with base_url) and the per-server secret that proves a request comes
+        from one of its kernels. Process memory only, never a file; see handlers/kernel.py."""
+        from .handlers.kernel import loopback_url
+        from .kernel import SECRET_ENV, URL_ENV
+
+        url = loopback_url(self.serverapp)
+        if url:
+            os.environ[URL_ENV] = url
+            os.environ[SECRET_ENV] = self.kernel_secret

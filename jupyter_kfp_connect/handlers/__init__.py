@@ -11,6 +11,9 @@ from importlib import import_module
 #: Modules that contribute routes, in registration order.
 ROUTE_MODULES = [
     "version",
+    "connection",
+    "pipelines",
+    "kernel",  # last: it also serves every module above under kernel/api/
 ]
 
 

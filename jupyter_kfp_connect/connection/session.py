@@ -1,0 +1,548 @@
+"""One Jupyter user's connection to KFP: credentials, state, and every request it sends.
+
+States: ``signed_out`` (nothing to send yet), ``connected``, ``expired`` (the gateway
+answered with its login page: the session cookie is no longer good), ``error`` (a
+problem the user or an admin must fix: no token mounted, unreachable, ...).
+
+Secrets (password, cookies, tokens) stay in this object, in memory; ``status()`` only
+says what kind of credential is in use. The password is kept only when the user ticked
+"keep me signed in", so that an expired session can be renewed without asking again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import ssl
+import time
+from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from ..errors import KFPConnectError, Problem
+from . import detect as detection
+from . import diagnose
+from .config import ConnectionConfig, NamespaceMemory
+from .credentials import BearerToken, Credentials, Secret, SessionCookies, TokenFile
+from .k8s import AccessReport, read_pod_namespace
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/apis/v2beta1/"
+SIGNED_OUT, CONNECTED, EXPIRED, ERROR = "signed_out", "connected", "expired", "error"
+NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+#: cookie names Kubeflow's gateways use, for a pasted bare value
+LOGIN_AGAIN = ("invalid_credentials", "not_signed_in", "session_expired", "bad_request")
+DEFAULT_COOKIE = {"oauth2-proxy": "oauth2_proxy_kubeflow", "authservice": "authservice_session"}
+
+CONNECT_TIMEOUT = 5.0
+
+Listener = Callable[[str, "Connection"], None]
+
+
+def _ssl_verify(config: ConnectionConfig) -> ssl.SSLContext | bool:
+    if not config.verify_ssl:
+        return False
+    if config.ca_cert:
+        return ssl.create_default_context(cafile=config.ca_cert)
+    return True
+
+
+def _timeout(config: ConnectionConfig) -> httpx.Timeout:
+    """The request timeout, with connecting (TCP + TLS handshake) capped at 5 s: a handshake
+    against a plain-HTTP port hangs rather than fails, and should be told apart quickly."""
+    return httpx.Timeout(config.request_timeout, connect=min(config.request_timeout, CONNECT_TIMEOUT))
+
+
+class Connection:
+    """The KFP connection of one Jupyter user (see the module docstring for the states)."""
+
+    def __init__(self, user_key: str, config: ConnectionConfig, memory: NamespaceMemory | None = None) -> None:
+        self.user_key = user_key
+        self._base_config = config
+        self.config = config
+        self.memory = memory
+        self.state = SIGNED_OUT
+        self.credentials: Credentials | None = None
+        self.plan: detection.AuthPlan | None = None
+        self.problem: Problem | None = None
+        self.healthz: dict[str, Any] = {}
+        self.username = ""
+        self.connector = config.dex_auth_type
+        self.keep_signed_in = False
+        self.namespace_source = ""
+        self.access: AccessReport | None = None
+        self.env_info: dict[str, Any] | None = None
+        self.connected_at: float | None = None
+        #: bumps on every successful (re-)login: kernels compare it to know their headers changed
+        self.generation = 0
+        self._namespace = ""
+        self._password: Secret | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._client_key: tuple[Any, ...] | None = None
+        self._relogin_lock = asyncio.Lock()
+        self._start_lock = asyncio.Lock()
+        self._started = False
+        self._listeners: list[Listener] = []
+
+    # --- public read-only view -------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        return self.config.host
+
+    @property
+    def api_base(self) -> str:
+        """KFP's base URL (what kfp.Client(host=...) takes); API paths go under /apis/v2beta1/."""
+        return self.config.host
+
+    @property
+    def origin(self) -> str:
+        """The gateway origin: where the Kubeflow dashboard (``/api/workgroup/...``) lives."""
+        parts = urlsplit(self.config.host)
+        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+    @property
+    def ui_base(self) -> str:
+        """Base URL for links into the KFP UI (the in-cluster API service has none)."""
+        if self.config.ui_host:
+            return self.config.ui_host
+        if ".svc.cluster.local" in self.config.host or self.config.host.endswith(":8888"):
+            return ""
+        return self.config.host
+
+    @property
+    def namespace(self) -> str:
+        return self._namespace
+
+    @property
+    def verify(self) -> bool | str:
+        """TLS verification for other clients (kfp.Client): False, True or a CA bundle path."""
+        return self.config.verify
+
+    @property
+    def multi_user(self) -> bool | None:
+        return self.healthz.get("multi_user") if self.healthz else None
+
+    @property
+    def auth_kind(self) -> str:
+        if self.credentials is not None:
+            return self.credentials.kind
+        return self.plan.mode if self.plan else self.config.auth
+
+    def headers(self) -> dict[str, str]:
+        """Fresh credentials for a request (the token file is re-read on every call)."""
+        if self.state == EXPIRED and not self.keep_signed_in:
+            raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
+        if self.credentials is None:
+            raise KFPConnectError.from_problem(diagnose.not_signed_in(self.host, self._front()))
+        try:
+            return self.credentials.headers()
+        except KFPConnectError as err:
+            self._fail(err.problem)
+            raise
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event, connection)`` on ``login``, ``relogin``, ``expired``, ``logout``.
+        Returns a function that removes it. Kernels use it to pick up fresh headers at once."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def status(self) -> dict[str, Any]:
+        """Everything the panel shows; never a secret."""
+        plan = self.plan.to_json() if self.plan else None
+        return {
+            "state": self.state,
+            "auth": self.auth_kind,
+            "host": self.host,
+            "api_base": self.api_base,
+            "ui_base": self.ui_base,
+            "namespace": self.namespace,
+            "namespace_source": self.namespace_source,
+            "username": self.username,
+            "connector": self.connector,
+            "keep_signed_in": self.keep_signed_in,
+            "multi_user": self.multi_user,
+            "pipeline_store": self.healthz.get("pipeline_store") if self.healthz else None,
+            "in_cluster": self.config.in_cluster,
+            "login_required": self.state in (SIGNED_OUT, EXPIRED) and self.auth_kind not in ("none", "in-cluster"),
+            "front": self._front(),
+            "credential": self.credentials.describe() if self.credentials else None,
+            "detection": plan,
+            "access": self.access.to_json() if self.access else None,
+            "problem": self.problem.to_json() if self.problem else None,
+            "config_sources": dict(self.config.sources),
+            "verify_ssl": self.config.verify_ssl,
+            "connected_at": self.connected_at,
+            "generation": self.generation,
+        }
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """First use: run detection once and connect when no login is needed."""
+        if self._started:
+            return
+        async with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+            await self._auto_connect()
+
+    async def _auto_connect(self) -> None:
+        self.plan = await detection.detect(self.config, self._http())
+        if self.plan.problem is not None:
+            self._fail(self.plan.problem)
+            return
+        if self.plan.mode == "in-cluster":
+            await self._adopt(self._token_file(), namespace="")
+        elif self.plan.mode == "none":
+            await self._adopt(Credentials(), namespace="")
+        else:
+            self.state = SIGNED_OUT
+
+    async def redetect(self) -> detection.AuthPlan:
+        """Detection again (the check endpoint), without touching a working session."""
+        plan = await detection.detect(self.config, self._http())
+        if self.credentials is None:
+            self.plan = plan
+        return plan
+
+    async def login(self, *, auth: str = "auto", host: str | None = None, username: str | None = None,
+                    password: str | None = None, connector: str | None = None, keep_signed_in: bool = False,
+                    token: str | None = None, cookie: str | None = None, namespace: str | None = None,
+                    verify_ssl: bool | None = None, ca_cert: str | None = None) -> dict[str, Any]:
+        """Sign in explicitly (the panel's form); the request's values beat configuration."""
+        self._started = True
+        previous = self.config
+        self.config = self._base_config.with_request(host=(host or "").strip().rstrip("/") or None,
+                                                     verify_ssl=verify_ssl, ca_cert=ca_cert)
+        if not self.config.host:
+            self.config = previous if previous.host else self.config
+        if not self.config.host:
+            raise self._fail(diagnose.not_configured())
+        auth = (auth or "auto").lower()
+        if auth == "auto":
+            auth = self._auth_from_fields(username, password, token, cookie)
+        if auth == "auto":
+            self.plan = await detection.detect(self.config, self._http())
+            if self.plan.problem is not None:
+                raise self._fail(self.plan.problem)
+            if self.plan.mode in ("none", "in-cluster"):
+                auth = self.plan.mode
+            else:
+                raise self._fail(diagnose.not_signed_in(self.host, self.plan.front), state=SIGNED_OUT)
+
+        self._forget_credentials()
+        if auth == "dex":
+            if not username or not password:
+                raise self._fail(Problem("bad_request", "Dex sign-in needs a username and a password.",
+                                         status=400), state=SIGNED_OUT)
+            self.connector = connector or self.config.dex_auth_type
+            self.username = username.strip()
+            secret = Secret(password)
+            credentials = await self._dex_credentials(self.username, secret, self.connector, state=SIGNED_OUT)
+            self.keep_signed_in = bool(keep_signed_in)
+            self._password = secret if self.keep_signed_in else None
+        elif auth == "token":
+            if not token:
+                raise self._fail(Problem("bad_request", "Paste a bearer token.", status=400), state=SIGNED_OUT)
+            credentials = BearerToken(token)
+        elif auth == "cookie":
+            if not cookie:
+                raise self._fail(Problem("bad_request", "Paste a session cookie.", status=400), state=SIGNED_OUT)
+            front = self._front()
+            if not front:
+                result = await detection.probe(self._http(), self.host)
+                front = result.front
+            credentials = SessionCookies.parse(cookie, DEFAULT_COOKIE.get(front, ""))
+        elif auth == "in-cluster":
+            credentials = self._token_file()
+        elif auth == "none":
+            credentials = Credentials()
+        else:
+            raise self._fail(Problem("bad_request", f"Unknown auth method {auth!r}.", status=400), state=SIGNED_OUT)
+        await self._adopt(credentials, namespace=namespace or "", raise_errors=True)
+        return self.status()
+
+    def logout(self) -> None:
+        """Forget credentials and the password; the next request needs a new login."""
+        self._forget_credentials()
+        self.username = ""
+        self.keep_signed_in = False
+        self.state = SIGNED_OUT
+        self.problem = None
+        self.access = None
+        self.connected_at = None
+        self._notify("logout")
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # --- requests ----------------------------------------------------------------------------
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A KFP API call (``path`` relative to ``/apis/v2beta1/``). Returns KFP's answer,
+        errors included (``kfp_api`` turns those into Problems); raises KFPConnectError for
+        what is not KFP's answer: login pages, 401s, Istio, the network, TLS."""
+        return await self._send(method, self.api_base + API_PREFIX + path.lstrip("/"), **kwargs)
+
+    async def dashboard_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A call to the Kubeflow dashboard at the gateway origin, through the same session."""
+        return await self._send(method, self.origin + "/" + path.lstrip("/"), **kwargs)
+
+    async def _send(self, method: str, url: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
+        if self.state == EXPIRED and not (self.keep_signed_in and self._password):
+            raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
+        extra_headers = dict(kwargs.pop("headers", None) or {})
+        generation = self.generation
+        headers = {**extra_headers, **self.headers()}
+        try:
+            response = await self._http().request(method, url, headers=headers, follow_redirects=False, **kwargs)
+        except httpx.HTTPError as err:
+            problem = (diagnose.tls_error(self.host, diagnose.transport_reason(err)) if diagnose.is_tls_failure(err)
+                       else diagnose.unreachable(self.host, diagnose.transport_reason(err)))
+            self.problem = problem
+            raise KFPConnectError.from_problem(problem) from None
+        verdict = detection.classify(response)
+        credentials = self.credentials
+        if verdict in detection.LOGIN_VERDICTS or (verdict == detection.HTML and credentials and credentials.expires) \
+                or (verdict == detection.KFP_UNAUTHENTICATED and credentials and credentials.expires):
+            if credentials is not None and credentials.expires:
+                if retry and self.keep_signed_in and self._password is not None:
+                    await self._relogin(generation)
+                    return await self._send(method, url, retry=False, headers=extra_headers, **kwargs)
+                self._expire()
+                raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
+            raise self._fail(diagnose.not_signed_in(self.host, detection.front_of(response)), state=SIGNED_OUT)
+        if verdict == detection.KFP_UNAUTHENTICATED:
+            source = "mounted ServiceAccount token" if isinstance(credentials, TokenFile) else "bearer token"
+            raise self._fail(diagnose.token_rejected(self.host, source=source))
+        if verdict == detection.ISTIO_DENIED:
+            problem = self._istio_problem()
+            self.problem = problem
+            raise KFPConnectError.from_problem(problem)
+        if verdict in (detection.HTML, detection.OTHER) and response.status_code < 500:
+            raise KFPConnectError.from_problem(
+                diagnose.not_json(url, response.status_code, response.headers.get("content-type", "")))
+        if self.state == ERROR and response.status_code < 400:
+            # e.g. the token file is back after a rotation gap: the connection works again
+            self.state, self.problem = CONNECTED, None
+        return response
+
+    # --- namespaces ----------------------------------------------------------------------------
+    def set_namespace(self, namespace: str, *, remember: bool = True) -> None:
+        namespace = (namespace or "").strip()
+        if namespace and not NAMESPACE_RE.match(namespace):
+            raise KFPConnectError("bad_request", f"{namespace!r} is not a valid Kubernetes namespace name.",
+                                  status=400)
+        self._namespace = namespace
+        self.namespace_source = "user"
+        if remember and self.memory is not None and self.host:
+            self.memory.set(self.user_key, self.host, namespace)
+
+    def pod_namespace(self) -> str:
+        return read_pod_namespace(self.config.namespace_path) if self.config.in_cluster else ""
+
+    def service_account(self) -> tuple[str, str]:
+        if isinstance(self.credentials, TokenFile):
+            return self.credentials.service_account()
+        return self.pod_namespace(), diagnose.DEFAULT_SERVICE_ACCOUNT
+
+    def rbac_problem(self, namespace: str, message: str) -> Problem:
+        """KFP's own 403: what RoleBinding would grant it, for who we are."""
+        if isinstance(self.credentials, (TokenFile, BearerToken)):
+            sa_ns, sa = self.service_account()
+            return diagnose.rbac_denied(namespace, message, service_account=sa, sa_namespace=sa_ns)
+        return diagnose.rbac_denied(namespace, message, user=self.username or "<your email>")
+
+    def _istio_problem(self) -> Problem:
+        if isinstance(self.credentials, (TokenFile, BearerToken)) or self.config.in_cluster:
+            sa_ns, sa = self.service_account()
+            return diagnose.istio_denied(sa_namespace=sa_ns, service_account=sa)
+        return diagnose.istio_denied(user=self.username or "<your email>")
+
+    async def _resolve_namespace(self, explicit: str) -> None:
+        """Explicit > remembered choice > c.KFPConnect.namespace > pod namespace > dashboard."""
+        remembered = self.memory.get(self.user_key, self.host) if self.memory else ""
+        candidates = [
+            (explicit, "request"),
+            (remembered, "remembered"),
+            (self.config.namespace, self.config.sources.get("namespace", "config")),
+            (self.pod_namespace(), "pod"),
+        ]
+        for value, source in candidates:
+            if value:
+                self._namespace, self.namespace_source = value, source
+                if source == "request" and self.memory is not None:
+                    self.memory.set(self.user_key, self.host, value)
+                return
+        if self.multi_user and isinstance(self.credentials, SessionCookies):
+            from ..kfp_api import KFPApi
+
+            env = await KFPApi(self).env_info()
+            owned = [ns for ns in (env or {}).get("namespaces", []) if ns.get("namespace")]
+            if owned:
+                self._namespace, self.namespace_source = owned[0]["namespace"], "dashboard"
+                return
+        self._namespace, self.namespace_source = "", ""
+
+    # --- internals -----------------------------------------------------------------------------
+    def _http(self) -> httpx.AsyncClient:
+        """One pooled AsyncClient per connection, rebuilt when TLS or timeout settings change."""
+        key = (self.config.verify_ssl, self.config.ca_cert, self.config.request_timeout)
+        if self._client is None or self._client_key != key:
+            old = self._client
+            self._client = httpx.AsyncClient(verify=_ssl_verify(self.config), timeout=_timeout(self.config),
+                                             follow_redirects=False)
+            self._client_key = key
+            if old is not None:
+                asyncio.ensure_future(old.aclose())
+        return self._client
+
+    def _front(self) -> str:
+        return self.plan.front if self.plan else ""
+
+    def _token_file(self) -> TokenFile:
+        namespace = self.config.namespace or self.pod_namespace()
+        return TokenFile(self.config.token_path, namespace)
+
+    def _auth_from_fields(self, username: str | None, password: str | None, token: str | None,
+                          cookie: str | None) -> str:
+        if username or password:
+            return "dex"
+        if token:
+            return "token"
+        if cookie:
+            return "cookie"
+        return self.config.auth if self.config.auth != "auto" else "auto"
+
+    async def _dex_credentials(self, username: str, password: Secret, connector: str, *,
+                               state: str) -> SessionCookies:
+        """Walk the Dex flow in a fresh client (its own cookie jar) and keep every cookie it set."""
+        from .dex import dex_login
+
+        async with httpx.AsyncClient(verify=_ssl_verify(self.config), timeout=_timeout(self.config),
+                                     follow_redirects=False) as client:
+            try:
+                await dex_login(client, self.host, username, password.reveal(), connector)
+            except KFPConnectError as err:
+                raise self._fail(err.problem, state=state) from None
+            except httpx.HTTPError as err:
+                problem = (diagnose.tls_error(self.host, diagnose.transport_reason(err))
+                           if diagnose.is_tls_failure(err) else diagnose.unreachable(self.host, diagnose.transport_reason(err)))
+                raise self._fail(problem, state=state) from None
+            pairs = [(cookie.name, cookie.value or "") for cookie in client.cookies.jar]
+        if not pairs:
+            raise self._fail(Problem("login_flow_unexpected", "The Kubeflow login finished without setting a "
+                                     "session cookie.", fix="Check the URL points at the Kubeflow gateway.",
+                                     status=502), state=state)
+        return SessionCookies(pairs, kind="dex")
+
+    async def _adopt(self, credentials: Credentials, *, namespace: str, raise_errors: bool = False) -> None:
+        """Make ``credentials`` current after proving them on healthz (and a namespaced call)."""
+        from ..kfp_api import KFPApi
+
+        self.credentials = credentials
+        self.state = CONNECTED  # provisional: lets the verifying requests through
+        api = KFPApi(self)
+        try:
+            self.healthz = await api.healthz()
+            await self._resolve_namespace(namespace)
+            self.access = await self._access_review()
+            self.problem = await api.access_problem(self.namespace)
+        except KFPConnectError as err:
+            if credentials.kind != "in-cluster":  # a token file may come back; other credentials are spent
+                self.credentials = None
+                self._password = None
+            self._fail(err.problem, state=SIGNED_OUT if err.code in LOGIN_AGAIN else ERROR)
+            if raise_errors:
+                raise
+            return
+        self.state = CONNECTED
+        self.connected_at = time.time()
+        self.generation += 1
+        log.info("kfp-connect: %s connected to %s (%s, namespace %s)", self.user_key, self.host,
+                 credentials.kind, self.namespace or "-")
+        self._notify("login")
+
+    async def _access_review(self) -> AccessReport | None:
+        """In a cluster, ask Kubernetes in advance what this pod may do with pipelines."""
+        if not self.config.in_cluster:
+            return None
+        from .k8s import access_review
+
+        return await access_review(self.namespace)
+
+    async def _relogin(self, generation: int) -> None:
+        """Renew an expired Dex session once with the password held in memory."""
+        async with self._relogin_lock:
+            if self.generation != generation and self.state == CONNECTED:
+                return  # another request already renewed it
+            log.info("kfp-connect: session of %s at %s expired; signing in again", self.user_key, self.host)
+            password = self._password
+            if password is None:
+                self._expire()
+                raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
+            try:
+                self.credentials = await self._dex_credentials(self.username, password, self.connector, state=EXPIRED)
+            except KFPConnectError:
+                self.credentials = None
+                self._password = None
+                self.keep_signed_in = False
+                self._expire()
+                raise KFPConnectError.from_problem(diagnose.session_expired(self.host)) from None
+            self.state = CONNECTED
+            self.problem = None
+            self.connected_at = time.time()
+            self.generation += 1
+            self._notify("relogin")
+
+    def _expire(self) -> None:
+        if self.state != EXPIRED:
+            log.info("kfp-connect: session of %s at %s expired", self.user_key, self.host)
+        self.state = EXPIRED
+        self.problem = diagnose.session_expired(self.host)
+        self._notify("expired")
+
+    def _fail(self, problem: Problem, state: str = ERROR) -> KFPConnectError:
+        """Record ``problem`` (and the state) and return the error to raise."""
+        self.problem = problem
+        self.state = state
+        log.info("kfp-connect: %s: %s", problem.code, problem.message)
+        return KFPConnectError.from_problem(problem)
+
+    def _forget_credentials(self) -> None:
+        self.credentials = None
+        self._password = None
+
+    def _notify(self, event: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event, self)
+            except Exception:  # a listener's bug must not break the connection
+                log.exception("kfp-connect: connection listener failed on %s", event)
+
+
+class Connections:
+    """One :class:`Connection` per Jupyter user, built from the current configuration."""
+
+    def __init__(self, config_factory: Callable[[], ConnectionConfig], memory: NamespaceMemory | None = None) -> None:
+        self._config_factory = config_factory
+        self._memory = memory
+        self._by_user: dict[str, Connection] = {}
+
+    def get(self, user_key: str) -> Connection:
+        connection = self._by_user.get(user_key)
+        if connection is None:
+            connection = Connection(user_key, self._config_factory(), self._memory)
+            self._by_user[user_key] = connection
+        return connection
+
+    def __iter__(self):
+        return iter(list(self._by_user.values()))
+
+    async def close(self) -> None:
+        for connection in list(self._by_user.values()):
+            await connection.close()

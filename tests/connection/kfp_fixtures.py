@@ -1,0 +1,76 @@
+"""Fixtures and helpers for connection tests: a Jupyter server with the extension configured
+per test (``kfp_config``) and a clean environment (no cluster, no KFP variables) unless a test
+says otherwise. Import with ``from tests.connection.kfp_fixtures import *``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+KFP_ENV = ("KUBERNETES_SERVICE_HOST", "KF_PIPELINES_ENDPOINT", "KF_PIPELINES_SA_TOKEN_PATH",
+           "KF_PIPELINES_UI_ENDPOINT")
+USER, PASSWORD, NAMESPACE = "user@example.com", "12341234", "kubeflow-user-example-com"
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """Outside a cluster, with no KFP environment, whatever machine runs the tests."""
+    for name in KFP_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def kfp_config() -> dict[str, Any]:
+    """``c.KFPConnect`` values for the test's server; override in a module or test."""
+    return {}
+
+
+@pytest.fixture
+def kfp_extra() -> dict[str, Any]:
+    """More ``c.KFPConnect`` values; ``@pytest.mark.parametrize("kfp_extra", [{...}])`` sets them."""
+    return {}
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config, kfp_config, clean_env):
+    return {**jp_server_config, "KFPConnect": dict(kfp_config)}
+
+
+@pytest.fixture
+def in_cluster(tmp_path, monkeypatch):
+    """A pod's view: KUBERNETES_SERVICE_HOST set, namespace file, token path (not yet written).
+    The kubernetes API itself is absent, as it is on these machines."""
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    ns_file = tmp_path / "sa" / "namespace"
+    ns_file.parent.mkdir()
+    ns_file.write_text(NAMESPACE)
+    return {"token_path": str(tmp_path / "kfp" / "token"), "namespace_path": str(ns_file)}
+
+
+@pytest.fixture
+def call(jp_fetch):
+    """``await call("GET", "status")`` -> (status code, JSON body), never raising on 4xx/5xx.
+
+    Sends Jupyter's user cookie back as a browser does: without it every token-authenticated
+    request is a new anonymous Jupyter user, and so a new KFP connection."""
+    jar: dict[str, str] = {}
+
+    async def _call(method: str, path: str, body: Any = None, **params: Any) -> tuple[int, Any]:
+        kwargs: dict[str, Any] = {"method": method, "raise_error": False}
+        if body is not None or method in ("POST", "PUT"):
+            kwargs["body"] = json.dumps(body if body is not None else {})
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+        response = await jp_fetch("kfp-connect", path, params=params or None, headers=headers, **kwargs)
+        for header in response.headers.get_list("Set-Cookie"):
+            name, _, rest = header.partition("=")
+            jar[name.strip()] = rest.split(";", 1)[0]
+        return response.code, json.loads(response.body or b"null")
+
+    return _call
+
+
+def error_code(body: Any) -> str:
+    return body["error"]["code"]
