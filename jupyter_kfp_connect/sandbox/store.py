@@ -361,12 +361,13 @@ class Store:
             start = self._now()
             self._last_time = start + count * (versions + 1)
         pipelines, version_rows = [], []
+        spec_template = json.dumps(_seed_spec("\x00name\x00"))  # one encode, then text substitution
         for i in range(count):
             name = f"{prefix}-{taken + i + 1:05d}"
             pid = str(uuid.uuid4())
             created = start + i * (versions + 1)
             pipelines.append((pid, namespace, name, name, f"Seeded pipeline {name}", created, None))
-            spec = json.dumps(_seed_spec(name))
+            spec = spec_template.replace("\\u0000name\\u0000", name)
             for v in range(versions):
                 version_rows.append((str(uuid.uuid4()), pid, name if v == 0 else f"{name}-v{v + 1}",
                                      name if v == 0 else f"{name}-v{v + 1}", "", created + v + 1,
