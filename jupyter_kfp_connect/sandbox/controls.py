@@ -144,16 +144,18 @@ class Controls:
             handler._finished = True  # nothing more may be written: the peer is gone
 
     def _record_on_finish(self, handler: Any, entry: dict[str, Any]) -> None:
-        original = handler.on_finish
+        """Fill in status and identity as the response is finished: before its bytes leave,
+        so a client that has its answer always finds it in the log."""
+        original = handler.finish
 
-        def on_finish() -> None:
+        def finish(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 if entry["status"] is None:
                     entry["status"] = handler.get_status()
                 entry["identity"] = getattr(handler, "identity", None)
-            original()
+            return original(*args, **kwargs)
 
-        handler.on_finish = on_finish
+        handler.finish = finish
 
     # --- HTTP ------------------------------------------------------------------------------
     def routes(self) -> list[tuple]:

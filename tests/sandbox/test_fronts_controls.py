@@ -1,0 +1,124 @@
+"""Test controls, in Python and over HTTP: latency, injected failures, the request log, reset."""
+
+import time
+
+import httpx
+import pytest
+
+from jupyter_kfp_connect.sandbox import Sandbox
+from jupyter_kfp_connect.sandbox.fronts import make_front
+
+NS = "kubeflow-user-example-com"
+LIST = "/apis/v2beta1/pipelines"
+
+
+@pytest.fixture(scope="module")
+def standalone():
+    with Sandbox(mode="standalone") as sb:
+        yield sb
+
+
+@pytest.fixture
+def sandbox(standalone):
+    standalone.controls.reset()
+    return standalone
+
+
+def test_standalone_is_open_and_single_user(sandbox, http):
+    assert sandbox.multi_user is False and sandbox.kfp_host == sandbox.url
+    assert http.get(LIST).status_code == 200
+    assert http.get("/apis/v2beta1/healthz").json()["multi_user"] is False
+
+
+def test_latency_delays_api_requests_but_not_controls(sandbox, http):
+    sandbox.controls.latency(0.3)
+    started = time.perf_counter()
+    assert http.get(LIST).status_code == 200
+    assert time.perf_counter() - started >= 0.3
+    started = time.perf_counter()
+    assert http.post("/_sandbox/latency", json={"seconds": 0}).json() == {"seconds": 0.0}
+    assert time.perf_counter() - started < 0.3
+    started = time.perf_counter()
+    http.get(LIST)
+    assert time.perf_counter() - started < 0.3
+
+
+def test_fail_next_500_503_and_drop(sandbox, http):
+    sandbox.controls.fail_next(2, "500")
+    first, second, third = (http.get(LIST) for _ in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (500, 500, 200)
+    assert first.json()["code"] == 13
+
+    http.post("/_sandbox/fail_next", json={"n": 1, "kind": "503"})
+    gateway = http.get(LIST)
+    assert gateway.status_code == 503 and gateway.text.startswith("upstream connect error")
+
+    sandbox.controls.fail_next(1, "drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.get(LIST)
+    assert http.get(LIST).status_code == 200
+    statuses = [e["status"] for e in sandbox.controls.request_log()]
+    assert statuses == [500, 500, 200, 503, "dropped", 200]
+
+    with pytest.raises(ValueError):
+        sandbox.controls.fail_next(1, "teapot")
+    bad = http.post("/_sandbox/fail_next", json={"n": 1, "kind": "teapot"})
+    assert bad.status_code == 400 and "kind" in bad.json()["error"]
+
+
+def test_request_log_keeps_no_query_strings_cookies_or_tokens():
+    with Sandbox(mode="dex") as sb, httpx.Client(base_url=sb.url) as http:
+        token = sb.controls.tokens.issue(NS)
+        http.get(LIST, params={"namespace": NS, "secret": "s3cret"},
+                 headers={"Authorization": f"Bearer {token}", "Cookie": "oauth2_proxy_kubeflow=c00kie"})
+        log = sb.controls.request_log()
+        assert log == [{"method": "GET", "path": LIST, "status": 200,
+                        "identity": f"system:serviceaccount:{NS}:default-editor", "time": log[0]["time"]}]
+        served = http.get("/_sandbox/log").json()["requests"]
+        assert served == log
+        assert not any(s in str(served) for s in ("s3cret", "c00kie", token))
+        assert http.delete("/_sandbox/log").status_code == 200 and sb.controls.request_log() == []
+
+
+def test_http_controls_seed_expire_tokens_rbac_and_reset(tmp_path):
+    with Sandbox(mode="dex") as sb, httpx.Client(base_url=sb.url) as http:
+        info = http.get("/_sandbox/info").json()
+        assert info["mode"] == "dex" and info["kfp_host"] == sb.kfp_host
+        assert {"login": "user@example.com", "password": "12341234", "email": "user@example.com",
+                "connector": "local", "namespaces": [NS]} in info["users"]
+
+        ids = http.post("/_sandbox/seed", json={"namespace": NS, "count": 3, "versions": 2}).json()["ids"]
+        assert len(ids) == 3
+        token = http.post("/_sandbox/tokens", json={"action": "issue", "namespace": NS}).json()["token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        listed = http.get(f"/pipeline{LIST}", params={"namespace": NS}, headers=bearer).json()
+        assert listed["total_size"] == 3
+
+        path = tmp_path / "token"
+        assert http.post("/_sandbox/tokens", json={"action": "write", "path": str(path), "namespace": NS}).status_code == 200
+        assert http.post("/_sandbox/tokens", json={"action": "rotate", "path": str(path)}).status_code == 200
+        assert http.post("/_sandbox/tokens", json={"action": "delete", "path": str(path)}).status_code == 200
+        assert not path.exists()
+
+        assert http.post("/_sandbox/rbac", json={"action": "grant", "user": f"system:serviceaccount:{NS}:default-editor",
+                                                 "namespace": "alice", "role": "view"}).status_code == 200
+        assert http.get(f"/pipeline{LIST}", params={"namespace": "alice"}, headers=bearer).status_code == 200
+
+        assert http.post("/_sandbox/expire_sessions").json() == {"expired": 0}
+        # Controls refuse form posts (a web page could send those cross-origin).
+        assert http.post("/_sandbox/reset", data={"x": "1"}).status_code == 415
+        assert http.post("/_sandbox/reset", json={}).status_code == 200
+        assert http.get(f"/pipeline{LIST}", params={"namespace": NS}, headers=bearer).status_code == 401
+        assert sb.store.counts()["pipelines"] == 0
+        assert sb.rbac.role(f"system:serviceaccount:{NS}:default-editor", "alice") is None
+
+
+def test_make_front_refuses_unknown_modes_and_options():
+    with pytest.raises(ValueError):
+        make_front("kerberos", None)
+    with pytest.raises(ValueError):
+        make_front("standalone", None, approval=True)
+    with pytest.raises(ValueError):
+        make_front("dex", None, connectors="local,github")
+    with pytest.raises(TypeError):
+        make_front("in-cluster", None, approval=True)
