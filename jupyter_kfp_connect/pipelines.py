@@ -38,6 +38,7 @@ SORT_KEYS = ("created_at", "display_name", "name", "description", "namespace", "
 DEFAULT_SORT = "created_at desc"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200  # KFP's own ceiling
+DELETE_CONCURRENCY = 8  # version deletes in flight when KFP cannot cascade: kind to the server
 _SORT_RE = re.compile(r"^\s*([a-z_]+)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
 
 
@@ -251,7 +252,13 @@ class PipelinesService:
             ids = [v["pipeline_version_id"] for v in body.get("pipeline_versions") or []]
             if not ids:
                 break
-            await asyncio.gather(*(self.delete_version(pipeline_id, vid) for vid in ids))
+            gate = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+            async def delete(version_id: str) -> None:
+                async with gate:
+                    await self.delete_version(pipeline_id, version_id)
+
+            await asyncio.gather(*(delete(vid) for vid in ids))
         await self._call("DELETE", f"pipelines/{_seg(pipeline_id)}")
 
     # --- clean-up after failure ----------------------------------------------------------
