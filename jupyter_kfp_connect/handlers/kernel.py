@@ -1,0 +1,190 @@
+"""Kernel-facing endpoints: ``kernel/connection`` and the whole API again under ``kernel/api/``.
+
+Kernels have no browser cookie and no server token; they prove themselves with the random
+per-server secret the server put in their environment (``X-KFP-Connect-Secret``). Such a
+request is the server's user; every other request goes through normal Jupyter auth. The
+handlers keep ``@tornado.web.authenticated`` and ``@authorized`` like all others: the secret
+only decides *who* the current user is, the same way a token does.
+
+``kernel/connection`` hands out live KFP credentials, so it answers only to the secret, never
+to a browser. ``kernel/api/...`` are the panel's own handlers (status, login, namespaces,
+pipelines...) reachable by kernels, so ``%kfp`` reuses their rules instead of repeating them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth import User
+from jupyter_server.auth.decorator import authorized
+
+from ..connection import diagnose
+from ..connection.session import CONNECTED, ERROR
+from ..errors import KFPConnectError
+from ..kernel import KERNEL_PREFIX, SECRET_HEADER
+from .base import KFPConnectHandler
+
+#: Seconds a kernel may reuse the headers it gets (it re-asks after that).
+HEADERS_MAX_AGE = 1.0
+#: Addresses that mean "every interface": kernels reach those through loopback.
+_WILDCARDS = {"", "0.0.0.0", "*", "localhost"}
+
+
+def loopback_url(serverapp: Any) -> str:
+    """The server's own URL as its kernels (same machine) reach it, with its base_url.
+
+    '' for a Unix-socket server, which kernels cannot reach over HTTP.
+    """
+    if getattr(serverapp, "sock", ""):
+        return ""
+    ip = serverapp.ip or ""
+    host = "127.0.0.1" if ip in _WILDCARDS else "[::1]" if ip == "::" else (
+        f"[{ip}]" if ":" in ip else ip)
+    scheme = "https" if serverapp.certfile else "http"
+    return f"{scheme}://{host}:{serverapp.port}{serverapp.base_url}"
+
+
+class _KernelIdentity:
+    """The server's IdentityProvider for one secret-bearing request: the user is the server's.
+
+    Everything else (cookie names, origin checks...) is the real provider's. Like a token,
+    the secret is an explicit credential, so no XSRF cookie is expected.
+    """
+
+    def __init__(self, real: Any, user: User) -> None:
+        self._real = real
+        self._user = user
+
+    def get_user(self, handler: Any) -> User:
+        return self._user
+
+    def is_token_authenticated(self, handler: Any) -> bool:
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def owner_key(app: Any) -> str:
+    """Whose connection a kernel uses: the server's user.
+
+    Under JupyterHub that is the hub user (``JUPYTERHUB_USER``, the name its identity
+    provider reports). On a plain single-user server every browser is the same person, but
+    Jupyter's default identity provider names each browser session anew; the kernel then
+    follows the connection signed in most recently.
+    """
+    hub_user = os.environ.get("JUPYTERHUB_USER", "")
+    if hub_user:
+        return hub_user
+    connections = list(getattr(app, "connections", None) or [])
+    if connections:
+        latest = max(connections, key=lambda c: (c.credentials is not None, c.connected_at or 0))
+        if latest.credentials is not None:
+            return latest.user_key
+    return "kernel"
+
+
+class KernelAuthMixin:
+    """Put first in the bases: a correct secret header makes the request the server's user."""
+
+    _kernel_identity: Any = None
+
+    @property
+    def kernel_authenticated(self) -> bool:
+        """True when this request carries this server's kernel secret."""
+        supplied = self.request.headers.get(SECRET_HEADER, "")  # type: ignore[attr-defined]
+        expected = getattr(self.kfp_app, "kernel_secret", "")  # type: ignore[attr-defined]
+        return bool(supplied and expected) and hmac.compare_digest(
+            supplied.encode("utf-8"), expected.encode("utf-8"))
+
+    @property
+    def identity_provider(self) -> Any:
+        real = super().identity_provider  # type: ignore[misc]
+        if self._kernel_identity is None:
+            if self.kernel_authenticated:
+                key = owner_key(self.kfp_app)  # type: ignore[attr-defined]
+                self._kernel_identity = _KernelIdentity(real, User(username=key, name=key,
+                                                                   display_name="kernel"))
+            else:
+                self._kernel_identity = False
+        return self._kernel_identity or real
+
+
+def kernel_view(connection: Any) -> dict[str, Any]:
+    """What a kernel needs to build ``kfp.Client``; headers only while they can work."""
+    verify = connection.verify
+    view: dict[str, Any] = {
+        "state": connection.state,
+        "host": connection.api_base,
+        "ui_host": connection.ui_base,
+        "namespace": connection.namespace,
+        "multi_user": connection.multi_user,
+        "auth": connection.auth_kind,
+        "verify_ssl": verify is not False,
+        "ca_cert": verify if isinstance(verify, str) else "",
+        "generation": connection.generation,
+        "max_age": HEADERS_MAX_AGE,
+        "connected": False,
+        "headers": {},
+        "problem": connection.problem.to_json() if connection.problem else None,
+    }
+    if connection.state not in (CONNECTED, ERROR) or connection.credentials is None:
+        if view["problem"] is None:
+            view["problem"] = diagnose.not_signed_in(connection.host).to_json()
+        return view
+    try:
+        view["headers"] = connection.headers()
+    except KFPConnectError as err:
+        view["problem"] = err.problem.to_json()
+        return view
+    view["connected"] = True
+    return view
+
+
+class KernelConnectionHandler(KernelAuthMixin, KFPConnectHandler):
+    """``GET kernel/connection[?check=1]``: host, namespace and fresh headers for a kernel."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        if not self.kernel_authenticated:
+            raise KFPConnectError(
+                "kernel_only", "Only kernels started by this server may ask for KFP credentials.",
+                fix="Use kfp_client in a notebook or console of this JupyterLab.", status=403)
+        connection = self.kfp_app.connections.get(self.user_key)
+        await connection.start()
+        if self.get_query_argument("check", "") and connection.credentials is not None:
+            # The kernel met a 401 or a login page: let the connection see it for itself
+            # (it marks the session expired, or signs in again with "keep me signed in").
+            try:
+                await connection.request("GET", "healthz")
+            except KFPConnectError:
+                pass  # the state and problem now say what is wrong; the view reports them
+        self.reply(kernel_view(connection))
+
+
+def _for_kernels(handler: type) -> type:
+    """The same handler, also accepting the kernel secret."""
+    return type(f"Kernel{handler.__name__}", (KernelAuthMixin, handler),
+                {"__doc__": f"{handler.__doc__ or handler.__name__} (for kernels)",
+                 "__module__": __name__})
+
+
+def kernel_api_routes() -> list[tuple[str, type]]:
+    """Every other module's routes again under ``kernel/api/``."""
+    from . import ROUTE_MODULES
+    from importlib import import_module
+
+    routes = []
+    for name in ROUTE_MODULES:
+        if name == __name__.rsplit(".", 1)[-1]:
+            continue
+        for pattern, handler in import_module(f"{__package__}.{name}").ROUTES:
+            routes.append((f"{KERNEL_PREFIX}/api/{pattern}", _for_kernels(handler)))
+    return routes
+
+
+ROUTES = [(f"{KERNEL_PREFIX}/connection", KernelConnectionHandler), *kernel_api_routes()]

@@ -1,0 +1,133 @@
+"""What ``%kfp`` shows: HTML tables in a notebook, aligned plain text anywhere else.
+
+Each view is a small object with ``_repr_html_`` and ``__repr__``; IPython's display picks
+the richest form the front end understands (a terminal or papermill log gets the text).
+Problems render with the same fields as the panel: message, fix, and YAML to apply.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Iterable, Mapping, Sequence
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+class Table:
+    """Rows (mappings) under chosen columns ``[(key, title), ...]``."""
+
+    def __init__(self, columns: Sequence[tuple[str, str]], rows: Iterable[Mapping[str, Any]], *,
+                 title: str = "", note: str = "", empty: str = "Nothing to show.") -> None:
+        self.columns = list(columns)
+        self.rows = [dict(row) for row in rows]
+        self.title = title
+        self.note = note
+        self.empty = empty
+
+    def _repr_html_(self) -> str:
+        parts = []
+        if self.title:
+            parts.append(f"<p><strong>{escape(self.title)}</strong></p>")
+        if self.rows:
+            head = "".join(f"<th style='text-align:left'>{escape(t)}</th>" for _, t in self.columns)
+            body = "".join(
+                "<tr>" + "".join(
+                    f"<td style='text-align:left'>{escape(_cell(row.get(k)))}</td>"
+                    for k, _ in self.columns
+                ) + "</tr>"
+                for row in self.rows
+            )
+            parts.append(f"<table class='jp-kfp-table'><thead><tr>{head}</tr></thead>"
+                         f"<tbody>{body}</tbody></table>")
+        else:
+            parts.append(f"<p>{escape(self.empty)}</p>")
+        if self.note:
+            parts.append(f"<p><em>{escape(self.note)}</em></p>")
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        lines = [self.title] if self.title else []
+        if not self.rows:
+            lines.append(self.empty)
+        else:
+            cells = [[t for _, t in self.columns]] + [
+                [_cell(row.get(k)) for k, _ in self.columns] for row in self.rows
+            ]
+            widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
+            for n, r in enumerate(cells):
+                lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+                if n == 0:
+                    lines.append("  ".join("-" * w for w in widths))
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+
+class Fields(Table):
+    """One record as a two-column table (``%kfp status``)."""
+
+    def __init__(self, fields: Iterable[tuple[str, Any]], *, title: str = "", note: str = "") -> None:
+        super().__init__([("field", "field"), ("value", "value")],
+                         ({"field": k, "value": v} for k, v in fields), title=title, note=note)
+
+
+class Link:
+    """A link that opens in a new tab (``%kfp open``, run and upload results)."""
+
+    def __init__(self, url: str, text: str = "", *, before: str = "") -> None:
+        self.url = url
+        self.text = text or url
+        self.before = before
+
+    def _repr_html_(self) -> str:
+        before = f"{escape(self.before)} " if self.before else ""
+        return (f"<p>{before}<a href='{escape(self.url, quote=True)}' target='_blank' "
+                f"rel='noopener noreferrer'>{escape(self.text)}</a></p>")
+
+    def __repr__(self) -> str:
+        before = f"{self.before} " if self.before else ""
+        return f"{before}{self.text}: {self.url}" if self.text != self.url else f"{before}{self.url}"
+
+
+class ProblemView:
+    """A diagnosed failure, laid out like the panel's error box."""
+
+    def __init__(self, problem: Mapping[str, Any]) -> None:
+        self.problem = dict(problem)
+
+    def _repr_html_(self) -> str:
+        p = self.problem
+        parts = [
+            "<div class='jp-kfp-problem' style='border-left:3px solid "
+            "var(--jp-error-color1,#d32f2f);padding:4px 8px'>",
+            f"<p><strong>{escape(str(p.get('message', '')))}</strong> "
+            f"<code>{escape(str(p.get('code', '')))}</code></p>",
+        ]
+        if p.get("fix"):
+            parts.append(f"<p>Fix: {escape(str(p['fix']))}</p>")
+        if p.get("yaml"):
+            parts.append(f"<pre>{escape(str(p['yaml']))}</pre>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        p = self.problem
+        lines = [f"{p.get('message', '')} [{p.get('code', '')}]"]
+        if p.get("fix"):
+            lines.append(f"Fix: {p['fix']}")
+        if p.get("yaml"):
+            lines.append(str(p["yaml"]).rstrip())
+        return "\n".join(lines)
+
+
+def show(*views: Any) -> None:
+    """Display each view (rich where possible)."""
+    from IPython.display import display
+
+    display(*views)

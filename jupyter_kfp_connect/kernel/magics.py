@@ -1,0 +1,399 @@
+"""``%kfp``: the panel's actions from a notebook cell, through the same server endpoints.
+
+Every command calls the server extension (``kernel/api/...``), so sign-in, namespaces,
+listing and uploads follow exactly the rules (and give exactly the diagnoses) the panel
+does; only running a pipeline goes through ``kfp_client``. ``%kfp --help`` lists commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import tempfile
+from typing import Any, Sequence
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from ..errors import KFPConnectError
+
+#: What ``%kfp`` with no command does.
+DEFAULT_COMMAND = "status"
+
+
+class _Done(Exception):
+    """argparse finished (``--help``): nothing more to do."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports to IPython instead of exiting the kernel."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            print(message, end="")
+        raise _Done()
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}\n{self.format_usage()}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="%kfp", description="Kubeflow Pipelines from this kernel, signed in "
+                     "like the panel. kfp_client is a ready kfp.Client.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("status", help="the connection: host, auth, namespace, state")
+
+    login = commands.add_parser("login", help="sign in (the password is read without echo)")
+    login.add_argument("--auth", choices=["dex", "token", "cookie", "in-cluster", "none"],
+                       help="how to sign in (default: dex with --username, else detected)")
+    login.add_argument("--host", help="KFP endpoint, e.g. https://kubeflow.example.com/pipeline")
+    login.add_argument("--username", "-u", help="Dex username (e.g. user@example.com)")
+    login.add_argument("--connector", choices=["local", "ldap"], help="Dex connector")
+    login.add_argument("--keep-signed-in", action="store_true",
+                       help="let the server sign in again when the session expires")
+    login.add_argument("--namespace", help="profile namespace to use")
+    login.add_argument("--password-env", metavar="VAR",
+                       help="read the password (or token, cookie) from this environment "
+                       "variable instead of prompting (for papermill)")
+
+    commands.add_parser("logout", help="forget the session (for the panel too)")
+
+    namespace = commands.add_parser("namespace", help="show the namespaces, or choose one")
+    namespace.add_argument("name", nargs="?", help="the namespace to use from now on")
+
+    pipelines = commands.add_parser("pipelines", help="list pipelines (private by default)")
+    pipelines.add_argument("--shared", action="store_true", help="shared pipelines instead")
+    pipelines.add_argument("--page-size", type=int, default=20, help="how many (at most 200)")
+    pipelines.add_argument("search", nargs="?", default="", help="part of the name")
+
+    upload = commands.add_parser("upload", help="upload a package file or a pipeline function")
+    upload.add_argument("source", help="a compiled package (.yaml, .json, .zip, .tar.gz) or "
+                        "the name of a @dsl.pipeline function in this kernel")
+    upload.add_argument("--name", default="", help="pipeline (or version) name")
+    upload.add_argument("--description", default="")
+    upload.add_argument("--version-of", metavar="PIPELINE", default="",
+                        help="upload as a new version of this pipeline (name or id)")
+    upload.add_argument("--shared", action="store_true", help="upload as a shared pipeline")
+
+    run = commands.add_parser("run", help="start a run of a pipeline (name, id, file or function)")
+    run.add_argument("pipeline")
+    run.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
+                     help="a pipeline parameter (repeatable; values are JSON where they parse)")
+    run.add_argument("--experiment", default="Default", help="experiment name (default: Default)")
+    run.add_argument("--run-name", default="", help="name of the run")
+    run.add_argument("--version", default="", help="version name or id (default: the newest)")
+    run.add_argument("--shared", action="store_true", help="look the name up in shared pipelines")
+
+    commands.add_parser("open", help="link to the KFP UI")
+    return parser
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["n=3", "name=x"]`` -> ``{"n": 3, "name": "x"}`` (JSON values where they parse)."""
+    import json
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param wants KEY=VALUE, not {pair!r}")
+        try:
+            params[key.strip()] = json.loads(value)
+        except ValueError:
+            params[key.strip()] = value
+    return params
+
+
+@magics_class
+class KFPMagics(Magics):
+    """The ``%kfp`` line magic."""
+
+    @line_magic
+    def kfp(self, line: str) -> None:
+        """Kubeflow Pipelines from this kernel. ``%kfp --help`` for the commands."""
+        try:
+            args = build_parser().parse_args(shlex.split(line) or [DEFAULT_COMMAND])
+        except _Done:
+            return
+        except ValueError as err:  # unbalanced quotes
+            raise UsageError(f"%kfp: {err}") from None
+        getattr(self, f"_cmd_{(args.command or DEFAULT_COMMAND).replace('-', '_')}")(args)
+
+    # --- helpers ---------------------------------------------------------------------------
+    @property
+    def link(self) -> Any:
+        from .extension import shared_link
+
+        return shared_link()
+
+    def client(self) -> Any:
+        """The kernel's ``kfp_client`` (ours), or a fresh one if the name was reused."""
+        from .client import LazyKFPClient
+        from .extension import CLIENT_NAME, _build_client
+
+        client = self.shell.user_ns.get(CLIENT_NAME)
+        return client if isinstance(client, LazyKFPClient) else _build_client()
+
+    def _refresh(self) -> None:
+        """After a sign-in or a namespace change made here: no stale headers or client."""
+        from .client import LazyKFPClient
+        from .extension import CLIENT_NAME
+
+        self.link.forget()
+        client = self.shell.user_ns.get(CLIENT_NAME)
+        if isinstance(client, LazyKFPClient):
+            client.reconnect()
+
+    def _user_object(self, name: str) -> Any:
+        return self.shell.user_ns.get(name) if name.isidentifier() else None
+
+    # --- commands --------------------------------------------------------------------------
+    def _cmd_status(self, args: argparse.Namespace) -> None:
+        from .display import show
+
+        show(*status_views(self.link.api("GET", "status")))
+
+    def _cmd_login(self, args: argparse.Namespace) -> None:
+        from .display import show
+
+        auth = args.auth or ("dex" if args.username else "")
+        if not auth:
+            status = self.link.api("GET", "status")
+            auth = "dex" if status.get("front") in ("oauth2-proxy", "authservice", "dex") else "auto"
+        body: dict[str, Any] = {"auth": auth}
+        for field in ("host", "connector", "namespace"):
+            if getattr(args, field):
+                body[field] = getattr(args, field)
+        if auth == "dex":
+            body["username"] = args.username or _ask("Username: ")
+            body["password"] = _secret("Password: ", args.password_env)
+            body["keep_signed_in"] = bool(args.keep_signed_in)
+        elif auth == "token":
+            body["token"] = _secret("Bearer token: ", args.password_env)
+        elif auth == "cookie":
+            body["cookie"] = _secret("Session cookie: ", args.password_env)
+        try:
+            status = self.link.api("POST", "login", json=body)
+        finally:
+            body.pop("password", None), body.pop("token", None), body.pop("cookie", None)
+            self._refresh()
+        show(*status_views(status))
+
+    def _cmd_logout(self, args: argparse.Namespace) -> None:
+        from .display import show
+
+        status = self.link.api("POST", "logout")
+        self._refresh()
+        show(*status_views(status))
+
+    def _cmd_namespace(self, args: argparse.Namespace) -> None:
+        from .display import Table, show
+
+        if args.name:
+            answer = self.link.api("PUT", "namespace", json={"namespace": args.name})
+            self._refresh()
+            print(f"Namespace: {answer.get('namespace') or '(none)'}")
+            return
+        answer = self.link.api("GET", "namespaces")
+        current = answer.get("current", "")
+        rows = [{"name": ns.get("name", ""), "role": ns.get("role", ""),
+                 "current": "*" if ns.get("name") == current else ""}
+                for ns in answer.get("namespaces") or []]
+        show(Table([("current", ""), ("name", "namespace"), ("role", "role")], rows,
+                   title=f"Namespaces (current: {current or 'none'})",
+                   note="Choose one with %kfp namespace NAME.", empty="No namespaces found."))
+
+    def _cmd_pipelines(self, args: argparse.Namespace) -> None:
+        from .display import show
+
+        answer = self.link.api("GET", "pipelines", params={
+            "scope": "shared" if args.shared else "private", "search": args.search,
+            "page_size": str(args.page_size)})
+        show(pipelines_table(answer, args.search))
+
+    def _cmd_upload(self, args: argparse.Namespace) -> None:
+        from .display import Fields, Link, show
+
+        data, filename = self._package(args.source)
+        fields = {"name": args.name, "description": args.description}
+        if args.version_of:
+            pipeline_id = self._pipeline_id(args.version_of, shared=args.shared)
+            answer = self.link.api("POST", f"pipelines/{pipeline_id}/versions",
+                                   files={"file": (filename, data)},
+                                   data={k: v for k, v in fields.items() if v})
+        else:
+            fields["scope"] = "shared" if args.shared else "private"
+            answer = self.link.api("POST", "pipelines", files={"file": (filename, data)},
+                                   data={k: v for k, v in fields.items() if v})
+        pipeline, version = answer.get("pipeline") or {}, answer.get("version") or {}
+        show(Fields([("pipeline", pipeline.get("display_name") or pipeline.get("name")),
+                     ("pipeline id", pipeline.get("id")),
+                     ("namespace", pipeline.get("namespace") or "(shared)"),
+                     ("version", version.get("name")), ("version id", version.get("id"))],
+                    title="Uploaded"))
+        url = version.get("ui_url") or pipeline.get("ui_url")
+        if url:
+            show(Link(url, "Open in the KFP UI"))
+
+    def _cmd_run(self, args: argparse.Namespace) -> None:
+        from .display import Fields, Link, show
+
+        params = parse_params(args.param)
+        client = self.client()
+        namespace = client.get_user_namespace() or None
+        run_name = args.run_name or None
+        target = self._user_object(args.pipeline)
+        if target is not None and callable(target) and not isinstance(target, str):
+            result = client.create_run_from_pipeline_func(
+                target, arguments=params, run_name=run_name, experiment_name=args.experiment,
+                namespace=namespace)
+            run_id = result.run_id
+        elif os.path.isfile(os.path.expanduser(args.pipeline)):
+            result = client.create_run_from_pipeline_package(
+                os.path.expanduser(args.pipeline), arguments=params, run_name=run_name,
+                experiment_name=args.experiment, namespace=namespace)
+            run_id = result.run_id
+        else:
+            pipeline_id = self._pipeline_id(args.pipeline, shared=args.shared)
+            version_id = self._version_id(pipeline_id, args.version)
+            experiment = client.create_experiment(name=args.experiment, namespace=namespace)
+            run = client.run_pipeline(
+                experiment_id=experiment.experiment_id,
+                job_name=run_name or f"{args.pipeline} run", pipeline_id=pipeline_id,
+                version_id=version_id, params=params)
+            run_id = run.run_id
+        show(Fields([("run id", run_id), ("experiment", args.experiment),
+                     ("namespace", namespace or "")], title="Run started"))
+        ui = self.link.connection().get("ui_host") or ""
+        if ui:
+            show(Link(f"{ui.rstrip('/')}/#/runs/details/{run_id}", "Open the run in the KFP UI"))
+
+    def _cmd_open(self, args: argparse.Namespace) -> None:
+        from .display import Link, show
+
+        ui = self.link.connection().get("ui_host") or ""
+        if not ui:
+            raise KFPConnectError(
+                "no_ui_host", "This connection has no address for the KFP UI (the in-cluster "
+                "API service serves no UI).",
+                fix="Set c.KFPConnect.ui_host (or KF_PIPELINES_UI_ENDPOINT) to the Kubeflow "
+                "dashboard's pipeline URL.", status=404)
+        show(Link(f"{ui.rstrip('/')}/#/pipelines", "Open the Kubeflow Pipelines UI"))
+
+    # --- lookups ---------------------------------------------------------------------------
+    def _package(self, source: str) -> tuple[bytes, str]:
+        """A file's bytes, or a pipeline function in this kernel compiled to YAML."""
+        target = self._user_object(source)
+        if target is not None and not isinstance(target, str):
+            return compile_pipeline(target, source)
+        path = os.path.expanduser(source)
+        if not os.path.isfile(path):
+            raise UsageError(f"%kfp upload: {source!r} is neither a file nor a pipeline function "
+                             "in this kernel.")
+        with open(path, "rb") as handle:
+            return handle.read(), os.path.basename(path)
+
+    def _pipeline_id(self, name_or_id: str, *, shared: bool) -> str:
+        """A pipeline's id from its id or its (display) name; private first unless shared."""
+        scopes = ("shared",) if shared else ("private", "shared")
+        for scope in scopes:
+            answer = self.link.api("GET", "pipelines", params={
+                "scope": scope, "search": name_or_id, "page_size": "200"})
+            for pipeline in answer.get("pipelines") or []:
+                if name_or_id in (pipeline.get("name"), pipeline.get("display_name")):
+                    return pipeline["id"]
+        try:
+            return self.link.api("GET", f"pipelines/{name_or_id}")["pipeline"]["id"]
+        except KFPConnectError as err:
+            if err.status != 404:
+                raise
+        raise KFPConnectError(
+            "not_found", f"No pipeline named {name_or_id!r} in "
+            f"{'the shared pipelines' if shared else 'this namespace or the shared pipelines'}.",
+            fix="List them with %kfp pipelines (or --shared).", status=404)
+
+    def _version_id(self, pipeline_id: str, version: str) -> str:
+        detail = self.link.api("GET", f"pipelines/{pipeline_id}", params={"page_size": "200"})
+        versions = detail.get("versions") or []
+        if not version:
+            if not versions:
+                raise KFPConnectError("not_found", "This pipeline has no versions.", status=404)
+            return versions[0]["id"]  # newest first
+        for item in versions:
+            if version in (item.get("id"), item.get("name"), item.get("display_name")):
+                return item["id"]
+        raise KFPConnectError("not_found", f"No version {version!r} of this pipeline.",
+                              fix="See its versions in the panel.", status=404)
+
+
+# --- pure helpers (also used by the tests) ------------------------------------------------------
+
+def compile_pipeline(pipeline: Any, name: str) -> tuple[bytes, str]:
+    """Compile a ``@dsl.pipeline`` function to KFP's YAML in a private temp dir."""
+    from kfp import compiler
+
+    with tempfile.TemporaryDirectory(prefix="kfp-connect-") as folder:
+        path = os.path.join(folder, f"{name}.yaml")
+        try:
+            compiler.Compiler().compile(pipeline, package_path=path)
+        except Exception as err:  # kfp raises several kinds for "not a pipeline"
+            raise UsageError(f"%kfp upload: could not compile {name!r}: {err}") from None
+        with open(path, "rb") as handle:
+            return handle.read(), os.path.basename(path)
+
+
+def status_views(status: dict[str, Any]) -> list[Any]:
+    from .display import Fields, ProblemView
+
+    credential = status.get("credential") or {}
+    fields = [
+        ("state", status.get("state")),
+        ("host", status.get("host")),
+        ("auth", status.get("auth")),
+        ("user", status.get("username") or credential.get("subject") or ""),
+        ("namespace", status.get("namespace") or "(none)"),
+        ("multi-user", status.get("multi_user")),
+    ]
+    views: list[Any] = [Fields(fields, title="Kubeflow Pipelines")]
+    if status.get("problem"):
+        views.append(ProblemView(status["problem"]))
+    return views
+
+
+def pipelines_table(answer: dict[str, Any], search: str = "") -> Any:
+    from .display import Table
+
+    shared = answer.get("scope") == "shared"
+    where = "Shared pipelines" if shared else f"Pipelines in {answer.get('namespace') or 'this KFP'}"
+    rows = answer.get("pipelines") or []
+    total = answer.get("total_size") or len(rows)
+    note = f"{len(rows)} of {total}" + (" (more: raise --page-size or search)" if total > len(rows) else "")
+    return Table([("display_name", "name"), ("id", "id"), ("created_at", "created"),
+                  ("description", "description")], rows,
+                 title=where + (f" matching {search!r}" if search else ""), note=note,
+                 empty="No pipelines.")
+
+
+def _ask(prompt: str) -> str:
+    try:
+        return input(prompt).strip()
+    except Exception as err:  # StdinNotImplementedError: the front end cannot prompt
+        raise UsageError(f"%kfp login: cannot prompt here ({err}); pass --username.") from None
+
+
+def _secret(prompt: str, env_name: str | None) -> str:
+    """Read a secret without echo (ipykernel's getpass asks the front end for a password field)."""
+    if env_name:
+        value = os.environ.get(env_name, "")
+        if not value:
+            raise UsageError(f"%kfp login: the environment variable {env_name} is empty.")
+        return value
+    import getpass
+
+    try:
+        return getpass.getpass(prompt)
+    except Exception as err:
+        raise UsageError(f"%kfp login: cannot prompt for a password here ({err}); "
+                         "use --password-env VAR.") from None
