@@ -32,6 +32,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,18 @@ class ConnectionConfig:
         return self.ca_cert or True
 
 
+def normalise_host(text: str) -> str:
+    """What people paste: the KFP UI's URL (``.../pipeline/#/pipelines``), a trailing slash,
+    no scheme. Keep scheme, host and path; like kfp.Client, default to https."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
 def resolve(traits: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ConnectionConfig:
     """Combine traitlets (``traits``: the KFPConnect values), environment and defaults."""
     env = os.environ if env is None else env
@@ -103,7 +116,7 @@ def resolve(traits: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
     namespace_path = pick("namespace_path", None, DEFAULT_NAMESPACE_PATH)
     namespace = pick("namespace", None, "")
     return ConnectionConfig(
-        host=host.rstrip("/"),
+        host=normalise_host(host),
         ui_host=ui_host.rstrip("/"),
         namespace=namespace,
         auth=str(traits.get("auth") or "auto").lower(),

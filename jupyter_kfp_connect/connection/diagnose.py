@@ -368,9 +368,11 @@ async def run_checks(connection: "Connection") -> dict:
         add("endpoint", True, f"KFP endpoint {config.host} (from {config.sources.get('host', 'request')}).")
 
     if problem is None and config.in_cluster:
-        token = TokenFile(config.token_path, connection.namespace or connection.pod_namespace())
         try:
-            token.read()
+            if isinstance(connection.credentials, TokenFile):
+                connection.headers()  # records the problem in the connection's state too
+            else:
+                TokenFile(config.token_path, connection.namespace or connection.pod_namespace()).read()
             add("token", True, f"Pipelines token mounted at {config.token_path}.")
         except KFPConnectError as err:
             fail("token", err.problem)

@@ -24,7 +24,7 @@ import httpx
 from ..errors import KFPConnectError, Problem
 from . import detect as detection
 from . import diagnose
-from .config import ConnectionConfig, NamespaceMemory
+from .config import ConnectionConfig, NamespaceMemory, normalise_host
 from .credentials import BearerToken, Credentials, Secret, SessionCookies, TokenFile
 from .k8s import AccessReport, read_pod_namespace
 
@@ -34,7 +34,7 @@ API_PREFIX = "/apis/v2beta1/"
 SIGNED_OUT, CONNECTED, EXPIRED, ERROR = "signed_out", "connected", "expired", "error"
 NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 #: cookie names Kubeflow's gateways use, for a pasted bare value
-LOGIN_AGAIN = ("invalid_credentials", "not_signed_in", "session_expired", "bad_request")
+LOGIN_AGAIN = ("invalid_credentials", "not_signed_in", "session_expired", "bad_request", "token_rejected")
 DEFAULT_COOKIE = {"oauth2-proxy": "oauth2_proxy_kubeflow", "authservice": "authservice_session"}
 
 CONNECT_TIMEOUT = 5.0
@@ -215,7 +215,7 @@ class Connection:
         """Sign in explicitly (the panel's form); the request's values beat configuration."""
         self._started = True
         previous = self.config
-        self.config = self._base_config.with_request(host=(host or "").strip().rstrip("/") or None,
+        self.config = self._base_config.with_request(host=normalise_host(host or "") or None,
                                                      verify_ssl=verify_ssl, ca_cert=ca_cert)
         if not self.config.host:
             self.config = previous if previous.host else self.config
@@ -307,6 +307,10 @@ class Connection:
             raise KFPConnectError.from_problem(problem) from None
         verdict = detection.classify(response)
         credentials = self.credentials
+        if response.status_code == 401 and isinstance(credentials, (TokenFile, BearerToken)):
+            # KFP's TokenReview, or Istio's JWT check in front of it, refused the token
+            source = "mounted ServiceAccount token" if isinstance(credentials, TokenFile) else "bearer token"
+            raise self._fail(diagnose.token_rejected(self.host, source=source))
         if verdict in detection.LOGIN_VERDICTS or (verdict == detection.HTML and credentials and credentials.expires) \
                 or (verdict == detection.KFP_UNAUTHENTICATED and credentials and credentials.expires):
             if credentials is not None and credentials.expires:
@@ -317,8 +321,7 @@ class Connection:
                 raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
             raise self._fail(diagnose.not_signed_in(self.host, detection.front_of(response)), state=SIGNED_OUT)
         if verdict == detection.KFP_UNAUTHENTICATED:
-            source = "mounted ServiceAccount token" if isinstance(credentials, TokenFile) else "bearer token"
-            raise self._fail(diagnose.token_rejected(self.host, source=source))
+            raise self._fail(diagnose.not_signed_in(self.host, self._front()), state=SIGNED_OUT)
         if verdict == detection.ISTIO_DENIED:
             problem = self._istio_problem()
             self.problem = problem
@@ -456,7 +459,8 @@ class Connection:
             if credentials.kind != "in-cluster":  # a token file may come back; other credentials are spent
                 self.credentials = None
                 self._password = None
-            self._fail(err.problem, state=SIGNED_OUT if err.code in LOGIN_AGAIN else ERROR)
+            again = err.code in LOGIN_AGAIN and credentials.kind != "in-cluster"
+            self._fail(err.problem, state=SIGNED_OUT if again else ERROR)
             if raise_errors:
                 raise
             return

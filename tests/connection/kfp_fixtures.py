@@ -39,7 +39,7 @@ def jp_server_config(jp_server_config, kfp_config, clean_env):
 
 
 @pytest.fixture
-def in_cluster(tmp_path, monkeypatch):
+def in_cluster(tmp_path, monkeypatch, clean_env):
     """A pod's view: KUBERNETES_SERVICE_HOST set, namespace file, token path (not yet written).
     The kubernetes API itself is absent, as it is on these machines."""
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")

@@ -102,12 +102,11 @@ async def test_unreachable_host(call):
     assert status["state"] == "error" and status["problem"]["code"] == "unreachable"
 
 
-async def test_html_instead_of_json(call, sandbox_factory):
-    gateway = sandbox_factory("dex")
-    # the gateway's UI page, not the API: a page where KFP's JSON was expected
-    code, body = await call("POST", "login", {"auth": "none", "host": gateway.url + "/pipeline/#"})
-    assert code in (401, 502), body
-    assert error_code(body) in ("not_json", "not_signed_in", "wrong_path")
+async def test_ui_url_is_normalised(call, sb):
+    # people paste the KFP UI's address from the browser
+    code, status = await call("POST", "login", {"host": sb.kfp_host + "/#/pipelines"})
+    assert code == 200, status
+    assert status["host"] == sb.kfp_host and status["state"] == "connected"
 
 
 async def test_bad_login_body_is_400(call):
