@@ -1,7 +1,20 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { API_NAMESPACE } from './tokens';
+import {
+  API_NAMESPACE,
+  ICheckResult,
+  ILoginRequest,
+  INamespaces,
+  IPipeline,
+  IPipelinePage,
+  IPipelineQuery,
+  IPipelineVersion,
+  ISpecSummary,
+  IStatus,
+  IUploadOptions,
+  UploadSource
+} from './tokens';
 
 /** The server's error body: a problem a person can act on. */
 export interface IProblem {
@@ -82,4 +95,179 @@ export async function requestAPI<T>(
     throw new ApiError(problem, response);
   }
   return data as T;
+}
+
+/** The shape of `requestAPI`, so tests and other plugins can pass their own. */
+export type RequestFn = <T>(endPoint: string, init?: RequestInit) => Promise<T>;
+
+/** Codes that mean "ask the user to sign in again". */
+export const SIGN_IN_CODES = new Set([
+  'not_signed_in',
+  'session_expired',
+  'invalid_credentials',
+  'token_rejected'
+]);
+
+/** Turn anything thrown into a problem the panel can show. */
+export function toProblem(error: unknown): IProblem {
+  if (error instanceof ApiError) {
+    return error.problem;
+  }
+  return {
+    code: 'client_error',
+    message: error instanceof Error ? error.message : String(error),
+    fix: '',
+    yaml: '',
+    status: 0
+  };
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') {
+      search.set(key, String(value));
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+function json(method: string, body?: unknown): RequestInit {
+  return body === undefined
+    ? { method }
+    : { method, body: JSON.stringify(body) };
+}
+
+/** A multipart body (browser file) or a JSON body (a path in the Jupyter root). */
+function uploadInit(
+  source: UploadSource,
+  options: IUploadOptions
+): RequestInit {
+  const fields: Record<string, string | undefined> = {
+    name: options.name,
+    description: options.description,
+    scope: options.scope
+  };
+  if ('file' in source) {
+    const form = new FormData();
+    form.append('file', source.file, source.file.name);
+    for (const [key, value] of Object.entries(fields)) {
+      if (value !== undefined && value !== '') {
+        form.append(key, value);
+      }
+    }
+    return { method: 'POST', body: form };
+  }
+  const body: Record<string, string> = { path: source.path };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined && value !== '') {
+      body[key] = value;
+    }
+  }
+  return json('POST', body);
+}
+
+/**
+ * Typed client for the extension's REST API (see openapi.yaml). No state, no React:
+ * models hold state, components render it.
+ */
+export class KFPService {
+  constructor(private readonly request: RequestFn = requestAPI) {}
+
+  status(): Promise<IStatus> {
+    return this.request<IStatus>('status');
+  }
+
+  login(body: ILoginRequest): Promise<IStatus> {
+    return this.request<IStatus>('login', json('POST', body));
+  }
+
+  logout(): Promise<IStatus> {
+    return this.request<IStatus>('logout', json('POST', {}));
+  }
+
+  namespaces(): Promise<INamespaces> {
+    return this.request<INamespaces>('namespaces');
+  }
+
+  setNamespace(namespace: string): Promise<unknown> {
+    return this.request('namespace', json('PUT', { namespace }));
+  }
+
+  check(): Promise<ICheckResult> {
+    return this.request<ICheckResult>('check');
+  }
+
+  listPipelines(q: IPipelineQuery): Promise<IPipelinePage> {
+    return this.request<IPipelinePage>(
+      `pipelines${query({
+        scope: q.scope,
+        page_size: q.page_size,
+        page_token: q.page_token,
+        sort_by: q.sort_by,
+        search: q.search
+      })}`
+    );
+  }
+
+  getPipeline(
+    id: string
+  ): Promise<{ pipeline: IPipeline; versions: IPipelineVersion[] }> {
+    return this.request<any>(`pipelines/${encodeURIComponent(id)}`).then(
+      data => ({
+        pipeline: data?.pipeline ?? data,
+        versions: data?.versions ?? data?.pipeline?.versions ?? []
+      })
+    );
+  }
+
+  getVersion(
+    id: string,
+    versionId: string
+  ): Promise<{ version: IPipelineVersion; summary: ISpecSummary | null }> {
+    return this.request<any>(
+      `pipelines/${encodeURIComponent(id)}/versions/${encodeURIComponent(versionId)}`
+    ).then(data => ({
+      version: data?.version ?? data,
+      summary: data?.summary ?? data?.version?.summary ?? null
+    }));
+  }
+
+  deletePipeline(id: string): Promise<unknown> {
+    return this.request(
+      `pipelines/${encodeURIComponent(id)}`,
+      { method: 'DELETE' }
+    );
+  }
+
+  deleteVersion(id: string, versionId: string): Promise<unknown> {
+    return this.request(
+      `pipelines/${encodeURIComponent(id)}/versions/${encodeURIComponent(versionId)}`,
+      { method: 'DELETE' }
+    );
+  }
+
+  /** Validate a package without uploading it; resolves with its summary. */
+  validate(source: UploadSource): Promise<any> {
+    return this.request<any>('validate', uploadInit(source, {}));
+  }
+
+  uploadPipeline(
+    source: UploadSource,
+    options: IUploadOptions
+  ): Promise<any> {
+    return this.request<any>('pipelines', uploadInit(source, options));
+  }
+
+  uploadVersion(
+    pipelineId: string,
+    source: UploadSource,
+    options: IUploadOptions
+  ): Promise<any> {
+    return this.request<any>(
+      `pipelines/${encodeURIComponent(pipelineId)}/versions`,
+      uploadInit(source, options)
+    );
+  }
 }

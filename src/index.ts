@@ -4,28 +4,41 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { kfpIcon } from './icons';
+import { KFPService } from './api';
+import { addCommands } from './commands';
+import { ConnectionModel, PipelineListModel } from './model';
 import { KFPPanel } from './panel';
-import { CommandIDs, IKFPConnect, PLUGIN_ID } from './tokens';
+import { DEFAULT_SETTINGS, readSettings } from './settings';
+import { IKFPConnect, PLUGIN_ID, TRANSLATION_DOMAIN } from './tokens';
 import { checkVersion } from './version';
 
-/** Plugin wiring only: the panel, its command, and the service token. */
+/** Plugin wiring only: service, models, panel, commands, settings. */
 const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
   id: PLUGIN_ID,
   description: 'Kubeflow Pipelines in JupyterLab: sign in, browse and upload.',
   autoStart: true,
   provides: IKFPConnect,
-  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    ITranslator,
+    ISettingRegistry,
+    IFileBrowserFactory
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null,
+    fileBrowserFactory: IFileBrowserFactory | null
   ): IKFPConnect => {
     translator = translator ?? nullTranslator;
-    const trans = translator.load('jupyter_kfp_connect');
+    const trans = translator.load(TRANSLATION_DOMAIN);
     const versionCheck = checkVersion();
     versionCheck.then(check => {
       if (check.status !== 'ok') {
@@ -33,20 +46,60 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
       }
     });
 
-    const panel = new KFPPanel({ translator, versionCheck });
+    const service = new KFPService();
+    const connection = new ConnectionModel(service);
+    const pipelines = new PipelineListModel(
+      service,
+      {
+        scope: DEFAULT_SETTINGS.defaultScope,
+        pageSize: DEFAULT_SETTINGS.pageSize,
+        sortBy: DEFAULT_SETTINGS.defaultSort,
+        searchDebounceMs: DEFAULT_SETTINGS.searchDebounceMs
+      },
+      error => connection.handleError(error)
+    );
+    const panel = new KFPPanel({
+      translator,
+      versionCheck,
+      service,
+      connection,
+      pipelines
+    });
     app.shell.add(panel, 'left', { rank: 750 });
     restorer?.add(panel, 'jp-kfp-connect-panel');
+    addCommands(app, panel, trans, palette, fileBrowserFactory);
 
-    app.commands.addCommand(CommandIDs.openPanel, {
-      label: trans.__('Open Kubeflow Pipelines Panel'),
-      icon: kfpIcon,
-      execute: () => app.shell.activateById(panel.id)
-    });
-    palette?.addItem({
-      command: CommandIDs.openPanel,
-      category: trans.__('Kubeflow Pipelines')
-    });
-    return { versionCheck };
+    const settingsLoaded = settingRegistry
+      ? settingRegistry
+          .load(PLUGIN_ID)
+          .then(settings => {
+            const apply = () => {
+              const s = readSettings(settings);
+              pipelines.configure({
+                pageSize: s.pageSize,
+                searchDebounceMs: s.searchDebounceMs
+              });
+              connection.startPolling(s.statusPollSeconds);
+              return s;
+            };
+            const first = apply();
+            pipelines.configure({
+              scope: first.defaultScope,
+              sortBy: first.defaultSort
+            });
+            settings.changed.connect(apply);
+          })
+          .catch(reason => {
+            console.warn('jupyter_kfp_connect: settings not loaded', reason);
+            connection.startPolling(DEFAULT_SETTINGS.statusPollSeconds);
+          })
+      : Promise.resolve(
+          connection.startPolling(DEFAULT_SETTINGS.statusPollSeconds)
+        );
+    // The first status after the settings, so the first list uses them.
+    void settingsLoaded.then(() => connection.refreshStatus());
+
+    return { versionCheck, connection, pipelines };
   }
 };
 

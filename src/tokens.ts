@@ -1,5 +1,8 @@
 import { Token } from '@lumino/coreutils';
 
+import type { IProblem } from './api';
+import type { ConnectionModel, PipelineListModel } from './model';
+
 /** The npm package name; also the settings plugin id prefix. */
 export const PACKAGE_NAME = 'jupyter-kfp-connect';
 
@@ -12,10 +15,21 @@ export const FRONTEND_VERSION: string = require('../package.json').version;
 /** Where every REST call goes, relative to the server's base URL. */
 export const API_NAMESPACE = 'kfp-connect';
 
+/** The translation domain of every string in the panel. */
+export const TRANSLATION_DOMAIN = 'jupyter_kfp_connect';
+
 /** Command ids, so other extensions and the palette can reach them. */
 export namespace CommandIDs {
   export const openPanel = 'kfp-connect:open-panel';
+  export const uploadPipeline = 'kfp-connect:upload-pipeline';
+  export const uploadFile = 'kfp-connect:upload-file';
+  export const checkConnection = 'kfp-connect:check-connection';
+  export const signOut = 'kfp-connect:sign-out';
+  export const refresh = 'kfp-connect:refresh';
 }
+
+/** File names the file browser offers "Upload to Kubeflow Pipelines" for. */
+export const PIPELINE_FILE_PATTERN = /\.(ya?ml|json|zip|tar\.gz|tgz)$/i;
 
 /** The version handshake outcome. */
 export interface IVersionCheck {
@@ -25,9 +39,176 @@ export interface IVersionCheck {
   frontendVersion: string;
 }
 
+/** The panel's settings (schema/plugin.json); defaults live in settings.ts. */
+export interface IPanelSettings {
+  defaultScope: Scope;
+  pageSize: number;
+  searchDebounceMs: number;
+  defaultSort: string;
+  statusPollSeconds: number;
+}
+
+/** Which pipelines a list shows: the namespace's own, or the shared ones. */
+export type Scope = 'private' | 'shared';
+
+/** Connection states as the server reports them. */
+export type ConnectionState =
+  | 'signed_out'
+  | 'connected'
+  | 'expired'
+  | 'error'
+  | string;
+
+/** GET status: what the server knows about this user's connection (never a secret). */
+export interface IStatus {
+  state: ConnectionState;
+  /** KFP endpoint (empty when none is configured: the sign-in form asks for it). */
+  host: string;
+  /** Base of the KFP UI, for links. */
+  ui_base?: string;
+  api_base?: string;
+  namespace: string;
+  /** The signed-in identity, when the server knows it. */
+  username?: string | null;
+  /** How the server authenticates: dex, token, cookie, in-cluster, none, auto. */
+  auth: string;
+  /** Dex connector (local/ldap) for the form. */
+  connector?: string | null;
+  /** True when the user has to sign in (signed out or expired, and a login is possible). */
+  login_required?: boolean;
+  namespace_source?: string;
+  in_cluster?: boolean;
+  /** What auto-detection found: mode, front (dex, oauth2-proxy...), the steps it took. */
+  detection?: {
+    mode: string;
+    host: string;
+    front: string;
+    steps: string[];
+    login_required: boolean;
+  } | null;
+  keep_signed_in?: boolean;
+  multi_user?: boolean;
+  pipeline_store?: string;
+  /** Why the state is error/expired, when known. */
+  problem?: IProblem | null;
+  [key: string]: unknown;
+}
+
+/** POST login body. */
+export interface ILoginRequest {
+  auth: 'dex' | 'token' | 'cookie' | 'none';
+  host?: string;
+  username?: string;
+  password?: string;
+  connector?: string;
+  keep_signed_in?: boolean;
+  token?: string;
+  cookie?: string;
+}
+
+/** GET namespaces. */
+export interface INamespaces {
+  namespaces: { name: string; role?: string }[];
+  current: string;
+  source?: string;
+}
+
+/** GET check: one line per probe, and the diagnosis of the first failure. */
+export interface ICheckResult {
+  ok: boolean;
+  checks: { id: string; ok: boolean; message: string; skipped?: boolean }[];
+  problem?: IProblem | null;
+}
+
+/** A KFP pipeline as the server lists it (KFP v2beta1 field names). */
+export interface IPipeline {
+  id: string;
+  display_name?: string;
+  name?: string;
+  description?: string;
+  created_at?: string;
+  namespace?: string;
+  /** True for shared pipelines (no namespace). */
+  shared?: boolean;
+  ui_url?: string;
+}
+
+/** A KFP pipeline version. */
+export interface IPipelineVersion {
+  id: string;
+  pipeline_id?: string;
+  display_name?: string;
+  name?: string;
+  description?: string;
+  created_at?: string;
+  ui_url?: string;
+}
+
+/** One pipeline input parameter from the spec summary. */
+export interface ISpecParameter {
+  name: string;
+  type: string;
+  default?: unknown;
+  has_default?: boolean;
+  optional?: boolean;
+  description?: string;
+}
+
+/** One task from the spec summary. */
+export interface ISpecTask {
+  name: string;
+  display_name?: string;
+  component?: string;
+  dependencies: string[];
+  kind?: string;
+  image?: string | null;
+  condition?: string | null;
+  loop?: boolean;
+}
+
+/** What a pipeline spec declares (packages.summarize on the server). */
+export interface ISpecSummary {
+  name?: string;
+  display_name?: string;
+  description?: string;
+  parameters: ISpecParameter[];
+  tasks: ISpecTask[];
+  [key: string]: unknown;
+}
+
+/** A page of pipelines. */
+export interface IPipelinePage {
+  pipelines: IPipeline[];
+  next_page_token?: string;
+  total_size?: number;
+}
+
+/** Query for one page of pipelines. */
+export interface IPipelineQuery {
+  scope: Scope;
+  page_size?: number;
+  page_token?: string;
+  sort_by?: string;
+  search?: string;
+}
+
+/** Where an upload's bytes come from: a browser file or a path in the Jupyter root. */
+export type UploadSource = { file: File } | { path: string };
+
+/** Upload options shared by new pipelines and new versions. */
+export interface IUploadOptions {
+  name?: string;
+  description?: string;
+  scope?: Scope;
+}
+
 /** The service other plugins can depend on. */
 export interface IKFPConnect {
   readonly versionCheck: Promise<IVersionCheck>;
+  /** The user's connection (status, sign-in, namespace); signals on change. */
+  readonly connection: ConnectionModel;
+  /** The panel's pipeline list. */
+  readonly pipelines: PipelineListModel;
 }
 
 export const IKFPConnect = new Token<IKFPConnect>(

@@ -1,14 +1,31 @@
 """Jupyter server for the Galata tests: the extension against an in-process KFP sandbox.
 
 The sandbox runs a Kubeflow-like gateway (oauth2-proxy + Dex) on a fixed port so the
-tests can drive its ``/_sandbox/`` controls; the extension is pointed at it.
+tests can drive its ``/_sandbox/`` controls; the extension is pointed at it. The demo
+namespace gets 500 pipelines (enough to page through) and a few shared ones.
 """
 
 import os
 
 from jupyterlab.galata import configure_jupyter_server
 
+from jupyter_kfp_connect.sandbox import Sandbox
+
 configure_jupyter_server(c)  # noqa: F821
 
 c.ServerApp.allow_root = True  # noqa: F821  (CI machines run as root)
 c.LabApp.extension_manager = "readonly"  # noqa: F821
+
+#: Fixed so the specs can reach the sandbox's controls (seed, expire_sessions, ...).
+SANDBOX_PORT = int(os.environ.get("KFP_SANDBOX_PORT", "8766"))
+DEMO_NAMESPACE = "kubeflow-user-example-com"
+
+sandbox = Sandbox(mode="dex", port=SANDBOX_PORT).start()
+sandbox.controls.seed(DEMO_NAMESPACE, 500, prefix="pipeline")
+sandbox.controls.seed("", 5, versions=2, prefix="shared")
+# A second namespace the demo user may use, so the namespace picker has a choice.
+sandbox.rbac.grant("user@example.com", "team-a", "edit")
+sandbox.controls.seed("team-a", 3, prefix="team")
+
+c.KFPConnect.host = sandbox.kfp_host  # noqa: F821
+c.KFPConnect.auth = "auto"  # noqa: F821

@@ -1,0 +1,172 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import { Button, userIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { ConnectionModel } from '../model';
+import { NamespacePicker } from './NamespacePicker';
+import { ProblemView } from './ProblemView';
+
+/** Human names of the server's auth modes. */
+function authLabel(auth: string, trans: TranslationBundle): string {
+  switch (auth) {
+    case 'dex':
+      return trans.__('Dex sign-in');
+    case 'token':
+      return trans.__('bearer token');
+    case 'cookie':
+      return trans.__('session cookie');
+    case 'in-cluster':
+      return trans.__('in-cluster ServiceAccount token');
+    case 'none':
+      return trans.__('no authentication');
+    default:
+      return auth;
+  }
+}
+
+function stateLabel(state: string, trans: TranslationBundle): string {
+  switch (state) {
+    case 'connected':
+      return trans.__('Connected');
+    case 'signed_out':
+      return trans.__('Signed out');
+    case 'expired':
+      return trans.__('Session expired');
+    case 'error':
+      return trans.__('Error');
+    default:
+      return state;
+  }
+}
+
+/** Who you are, where, in which namespace; sign out; check the connection. */
+export function ConnectionHeader(props: {
+  model: ConnectionModel;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { model, trans } = props;
+  const status = model.status;
+  if (!status) {
+    return (
+      <div className="jp-KFPConnect-header" aria-busy="true">
+        {trans.__('Reading the connection status…')}
+      </div>
+    );
+  }
+  const check = model.checkResult;
+  return (
+    <div className="jp-KFPConnect-header">
+      <div className="jp-KFPConnect-who">
+        <span
+          className={`jp-KFPConnect-state jp-KFPConnect-state-${status.state}`}
+          aria-label={trans.__('Connection state')}
+        >
+          {stateLabel(status.state, trans)}
+        </span>
+        {status.username && (
+          <span className="jp-KFPConnect-user" title={status.username}>
+            <userIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
+            {status.username}
+          </span>
+        )}
+      </div>
+      {status.host && (
+        <div className="jp-KFPConnect-where" title={status.host}>
+          {status.host}
+        </div>
+      )}
+      {status.state !== 'connected' && status.detection && (
+        <details className="jp-KFPConnect-detection">
+          <summary>
+            {status.detection.front
+              ? trans.__('Detected: %1 login in front of KFP', status.detection.front)
+              : trans.__('How the endpoint was detected')}
+          </summary>
+          <ol>
+            {status.detection.steps.map((step, i) => (
+              <li key={i}>{step}</li>
+            ))}
+          </ol>
+        </details>
+      )}
+      {status.state === 'connected' && (
+        <div className="jp-KFPConnect-mode">
+          {trans.__('via %1', authLabel(status.auth, trans))}
+          {status.multi_user === false && ` · ${trans.__('single-user KFP')}`}
+        </div>
+      )}
+      {status.state === 'connected' && status.multi_user !== false && (
+        <NamespacePicker model={model} trans={trans} />
+      )}
+      <div className="jp-KFPConnect-actions">
+        <Button
+          small
+          className="jp-mod-styled"
+          onClick={() => void model.check()}
+          disabled={model.checking}
+          title={trans.__('Probe the endpoint and explain any failure')}
+        >
+          {model.checking
+            ? trans.__('Checking…')
+            : trans.__('Check connection')}
+        </Button>
+        {status.state === 'connected' && status.auth !== 'in-cluster' && (
+          <Button
+            small
+            className="jp-mod-styled"
+            onClick={() => void model.logout()}
+            disabled={model.busy}
+          >
+            {trans.__('Sign out')}
+          </Button>
+        )}
+      </div>
+      {check && (
+        <div className="jp-KFPConnect-check-result" aria-live="polite">
+          {check.ok && (
+            <div className="jp-KFPConnect-ok">
+              {trans.__('Connection check passed.')}
+            </div>
+          )}
+          {check.checks.length > 0 && (
+            <ul className="jp-KFPConnect-checks">
+              {check.checks.map(c => (
+                <li
+                  key={c.id}
+                  className={
+                    c.skipped ? 'jp-mod-skipped' : c.ok ? 'jp-mod-ok' : 'jp-mod-failed'
+                  }
+                  data-check={c.id}
+                >
+                  <span aria-hidden="true">
+                    {c.skipped ? '–' : c.ok ? '✓' : '✗'}
+                  </span>{' '}
+                  {c.message}
+                </li>
+              ))}
+            </ul>
+          )}
+          {check.problem && (
+            <ProblemView
+              problem={check.problem}
+              trans={trans}
+              onDismiss={() => model.dismissProblem()}
+            />
+          )}
+        </div>
+      )}
+      {model.problem && (
+        <ProblemView
+          problem={model.problem}
+          trans={trans}
+          onDismiss={() => model.dismissProblem()}
+        />
+      )}
+      {!model.problem &&
+        status.state !== 'connected' &&
+        status.problem && (
+          <ProblemView problem={status.problem} trans={trans} />
+        )}
+    </div>
+  );
+}

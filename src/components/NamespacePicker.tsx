@@ -1,0 +1,95 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { ConnectionModel } from '../model';
+
+const OTHER = '\u0000other';
+
+/** The namespaces the server offers, plus manual entry (always possible). */
+export function NamespacePicker(props: {
+  model: ConnectionModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, trans } = props;
+  const current = model.status?.namespace ?? '';
+  const offered = (model.namespaces?.namespaces ?? []).map(n => n.name);
+  if (current && !offered.includes(current)) {
+    offered.unshift(current);
+  }
+  const [manualChosen, setManual] = React.useState(false);
+  const manual = manualChosen || offered.length === 0;
+  const [typed, setTyped] = React.useState('');
+
+  const apply = (event?: React.FormEvent) => {
+    event?.preventDefault();
+    if (typed.trim()) {
+      void model.setNamespace(typed.trim()).then(() => {
+        setManual(false);
+        setTyped('');
+      });
+    }
+  };
+
+  return (
+    <div className="jp-KFPConnect-namespace">
+      <label htmlFor="jp-KFPConnect-namespace-select">
+        {trans.__('Namespace')}
+      </label>
+      {!manual ? (
+        <HTMLSelect
+          id="jp-KFPConnect-namespace-select"
+          aria-label={trans.__('Namespace')}
+          value={current}
+          disabled={model.busy}
+          onChange={e => {
+            if (e.target.value === OTHER) {
+              setManual(true);
+            } else {
+              void model.setNamespace(e.target.value);
+            }
+          }}
+          options={[
+            ...offered.map(name => ({
+              value: name,
+              label:
+                model.namespaces?.namespaces.find(n => n.name === name)?.role
+                  ? `${name} (${model.namespaces?.namespaces.find(n => n.name === name)?.role})`
+                  : name
+            })),
+            { value: OTHER, label: trans.__('Other namespace…') }
+          ]}
+        />
+      ) : (
+        <form className="jp-KFPConnect-namespaceForm" onSubmit={apply}>
+          <InputGroup
+            id="jp-KFPConnect-namespace-input"
+            aria-label={trans.__('Namespace name')}
+            placeholder={current || trans.__('namespace')}
+            value={typed}
+            autoFocus
+            onChange={e => setTyped(e.target.value)}
+            onKeyDown={e => {
+              if (e.key === 'Escape' && offered.length) {
+                setManual(false);
+              }
+            }}
+          />
+          <Button type="submit" small className="jp-mod-styled">
+            {trans.__('Use')}
+          </Button>
+          {offered.length > 0 && (
+            <Button
+              type="button"
+              small
+              minimal
+              onClick={() => setManual(false)}
+            >
+              {trans.__('Cancel')}
+            </Button>
+          )}
+        </form>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,372 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
+import {
+  Button,
+  HTMLSelect,
+  caretLeftIcon,
+  deleteIcon,
+  fileUploadIcon,
+  launchIcon
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { IProblem, KFPService } from '../api';
+import {
+  IPipeline,
+  IPipelineVersion,
+  ISpecSummary,
+  IStatus
+} from '../tokens';
+import { formatTime } from './hooks';
+import { ProblemView } from './ProblemView';
+
+/** Where the KFP UI shows a pipeline (or one version); the server's link wins. */
+export function kfpUiLink(
+  status: IStatus | null,
+  pipelineId: string,
+  versionId?: string
+): string | null {
+  const base = String(status?.ui_base || '').replace(/\/+$/, '');
+  if (!base) {
+    return null;
+  }
+  const path = `/#/pipelines/details/${encodeURIComponent(pipelineId)}`;
+  return versionId
+    ? `${base}${path}/version/${encodeURIComponent(versionId)}`
+    : `${base}${path}`;
+}
+
+function displayValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '';
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** A pipeline: versions, description, parameters, tasks, KFP UI links, delete. */
+export function PipelineDetail(props: {
+  service: KFPService;
+  status: IStatus | null;
+  pipelineId: string;
+  trans: TranslationBundle;
+  onBack: () => void;
+  onDeleted: (pipelineId: string) => void;
+  onUploadVersion: (pipeline: IPipeline) => void;
+  onError: (error: unknown) => IProblem;
+  /** Bumped by the panel after an upload so the versions reload. */
+  reloadKey?: number;
+}): JSX.Element {
+  const { service, status, pipelineId, trans, onError } = props;
+  const [pipeline, setPipeline] = React.useState<IPipeline | null>(null);
+  const [versions, setVersions] = React.useState<IPipelineVersion[]>([]);
+  const [versionId, setVersionId] = React.useState('');
+  const [summary, setSummary] = React.useState<ISpecSummary | null>(null);
+  const [version, setVersion] = React.useState<IPipelineVersion | null>(null);
+  const [problem, setProblem] = React.useState<IProblem | null>(null);
+  const [loading, setLoading] = React.useState(true);
+  const [reload, setReload] = React.useState(0);
+
+  React.useEffect(() => {
+    let live = true;
+    setLoading(true);
+    setProblem(null);
+    service
+      .getPipeline(pipelineId)
+      .then(data => {
+        if (!live) {
+          return;
+        }
+        const sorted = [...data.versions].sort((a, b) =>
+          (b.created_at ?? '').localeCompare(a.created_at ?? '')
+        );
+        setPipeline(data.pipeline);
+        setVersions(sorted);
+        setVersionId(current =>
+          sorted.some(v => v.id === current)
+            ? current
+            : (sorted[0]?.id ?? '')
+        );
+      })
+      .catch(error => live && setProblem(onError(error)))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [pipelineId, reload, props.reloadKey]);
+
+  React.useEffect(() => {
+    let live = true;
+    setSummary(null);
+    setVersion(null);
+    if (!versionId) {
+      return;
+    }
+    service
+      .getVersion(pipelineId, versionId)
+      .then(data => {
+        if (live) {
+          setVersion(data.version);
+          setSummary(data.summary);
+        }
+      })
+      .catch(error => live && setProblem(onError(error)));
+    return () => {
+      live = false;
+    };
+  }, [pipelineId, versionId]);
+
+  const name = pipeline?.display_name || pipeline?.name || pipelineId;
+  const selected =
+    version ?? versions.find(v => v.id === versionId) ?? null;
+  const versionName = selected?.display_name || selected?.name || versionId;
+
+  const deletePipeline = async () => {
+    const result = await showDialog({
+      title: trans.__('Delete pipeline'),
+      body: trans._n(
+        'Delete “%2” and its only version? This cannot be undone.',
+        'Delete “%2” and all its %1 versions? This cannot be undone.',
+        versions.length,
+        name
+      ),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.warnButton({ label: trans.__('Delete') })
+      ]
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    try {
+      await service.deletePipeline(pipelineId);
+      props.onDeleted(pipelineId);
+    } catch (error) {
+      setProblem(onError(error));
+    }
+  };
+
+  const deleteVersion = async () => {
+    if (!selected) {
+      return;
+    }
+    const result = await showDialog({
+      title: trans.__('Delete version'),
+      body: trans.__(
+        'Delete version “%1” of “%2”? This cannot be undone.',
+        versionName,
+        name
+      ),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.warnButton({ label: trans.__('Delete') })
+      ]
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    try {
+      await service.deleteVersion(pipelineId, selected.id);
+      setVersionId('');
+      setReload(n => n + 1);
+    } catch (error) {
+      setProblem(onError(error));
+    }
+  };
+
+  const pipelineLink = pipeline?.ui_url || kfpUiLink(status, pipelineId);
+  const versionLink =
+    selected &&
+    (selected.ui_url ||
+      kfpUiLink(status, pipelineId, selected.id));
+
+  return (
+    <div className="jp-KFPConnect-detail" aria-busy={loading}>
+      <div className="jp-KFPConnect-detailBar">
+        <Button
+          minimal
+          small
+          className="jp-KFPConnect-back"
+          onClick={props.onBack}
+          aria-label={trans.__('Back to the list')}
+        >
+          <caretLeftIcon.react tag="span" /> {trans.__('Pipelines')}
+        </Button>
+      </div>
+      <div className="jp-KFPConnect-detailBody">
+        <h2 className="jp-KFPConnect-detailTitle">{name}</h2>
+        {problem && (
+          <ProblemView
+            problem={problem}
+            trans={trans}
+            onDismiss={() => setProblem(null)}
+          />
+        )}
+        {loading && !pipeline && <div>{trans.__('Loading…')}</div>}
+        {pipeline && (
+          <>
+            <dl className="jp-KFPConnect-facts">
+              <dt>{trans.__('Where')}</dt>
+              <dd>{pipeline.namespace || trans.__('Shared')}</dd>
+              <dt>{trans.__('Created')}</dt>
+              <dd>{formatTime(pipeline.created_at)}</dd>
+              {pipeline.description && (
+                <>
+                  <dt>{trans.__('Description')}</dt>
+                  <dd className="jp-KFPConnect-description">
+                    {pipeline.description}
+                  </dd>
+                </>
+              )}
+              <dt>{trans.__('ID')}</dt>
+              <dd className="jp-KFPConnect-mono">{pipelineId}</dd>
+            </dl>
+            <div className="jp-KFPConnect-actions">
+              {pipelineLink && (
+                <a
+                  className="jp-KFPConnect-link"
+                  href={pipelineLink}
+                  target="_blank"
+                  rel="noopener noreferrer"
+                >
+                  <launchIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
+                  {trans.__('Open in KFP UI')}
+                </a>
+              )}
+              <Button
+                small
+                className="jp-mod-styled"
+                onClick={() => props.onUploadVersion(pipeline)}
+              >
+                <fileUploadIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
+                {trans.__('Upload version')}
+              </Button>
+              <Button
+                small
+                className="jp-mod-styled jp-KFPConnect-danger"
+                onClick={() => void deletePipeline()}
+              >
+                <deleteIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
+                {trans.__('Delete pipeline')}
+              </Button>
+            </div>
+            <h3 className="jp-KFPConnect-subTitle">
+              {trans.__('Versions (%1)', versions.length)}
+            </h3>
+            {versions.length > 0 && (
+              <HTMLSelect
+                className="jp-KFPConnect-versionSelect"
+                aria-label={trans.__('Version')}
+                value={versionId}
+                onChange={e => setVersionId(e.target.value)}
+                options={versions.map(v => ({
+                  value: v.id,
+                  label: `${v.display_name || v.name || v.id} · ${formatTime(v.created_at)}`
+                }))}
+              />
+            )}
+            {selected && (
+              <div className="jp-KFPConnect-version">
+                {selected.description && (
+                  <p className="jp-KFPConnect-description">
+                    {selected.description}
+                  </p>
+                )}
+                <div className="jp-KFPConnect-actions">
+                  {versionLink && (
+                    <a
+                      className="jp-KFPConnect-link"
+                      href={versionLink}
+                      target="_blank"
+                      rel="noopener noreferrer"
+                    >
+                      <launchIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
+                      {trans.__('Open version in KFP UI')}
+                    </a>
+                  )}
+                  <Button
+                    small
+                    className="jp-mod-styled jp-KFPConnect-danger"
+                    onClick={() => void deleteVersion()}
+                  >
+                    <deleteIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
+                    {trans.__('Delete version')}
+                  </Button>
+                </div>
+                <SpecSummary summary={summary} trans={trans} />
+              </div>
+            )}
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** Parameters (type, default) and tasks (with what each waits for). */
+function SpecSummary(props: {
+  summary: ISpecSummary | null;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { summary, trans } = props;
+  if (!summary) {
+    return <div className="jp-KFPConnect-muted">{trans.__('Loading…')}</div>;
+  }
+  return (
+    <>
+      <h3 className="jp-KFPConnect-subTitle">{trans.__('Parameters')}</h3>
+      {summary.parameters.length === 0 ? (
+        <div className="jp-KFPConnect-muted">{trans.__('No parameters.')}</div>
+      ) : (
+        <table className="jp-KFPConnect-params">
+          <thead>
+            <tr>
+              <th scope="col">{trans.__('Name')}</th>
+              <th scope="col">{trans.__('Type')}</th>
+              <th scope="col">{trans.__('Default')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.parameters.map(p => (
+              <tr key={p.name} title={p.description || undefined}>
+                <td className="jp-KFPConnect-mono">{p.name}</td>
+                <td>{p.type.replace(/^PARAMETER_TYPE_/, '')}</td>
+                <td className="jp-KFPConnect-mono">
+                  {p.has_default === false && !p.optional
+                    ? trans.__('(required)')
+                    : displayValue(p.default)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3 className="jp-KFPConnect-subTitle">
+        {trans.__('Tasks (%1)', summary.tasks.length)}
+      </h3>
+      <ol className="jp-KFPConnect-tasks">
+        {summary.tasks.map(t => (
+          <li key={t.name} data-task={t.name}>
+            <span className="jp-KFPConnect-taskName">
+              {t.display_name || t.name}
+            </span>
+            {t.dependencies.length > 0 && (
+              <span className="jp-KFPConnect-muted">
+                {' '}
+                {trans.__('after %1', t.dependencies.join(', '))}
+              </span>
+            )}
+            {t.condition && (
+              <span className="jp-KFPConnect-muted">
+                {' '}
+                {trans.__('if %1', t.condition)}
+              </span>
+            )}
+            {t.loop && (
+              <span className="jp-KFPConnect-muted"> {trans.__('(loop)')}</span>
+            )}
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}

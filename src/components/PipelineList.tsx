@@ -1,0 +1,207 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import {
+  Button,
+  HTMLSelect,
+  InputGroup,
+  ToolbarButtonComponent,
+  fileUploadIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { PipelineListModel } from '../model';
+import { IPipeline, Scope } from '../tokens';
+import { formatTime, useSignal } from './hooks';
+import { ProblemView } from './ProblemView';
+
+/** Load the next page when the user scrolls within this many pixels of the end. */
+const SCROLL_MARGIN = 240;
+
+/** Private / Shared tabs (only when KFP is multi-user). */
+export function ScopeTabs(props: {
+  scope: Scope;
+  onChange: (scope: Scope) => void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { scope, onChange, trans } = props;
+  const tabs: { id: Scope; label: string }[] = [
+    { id: 'private', label: trans.__('Private') },
+    { id: 'shared', label: trans.__('Shared') }
+  ];
+  const onKeyDown = (event: React.KeyboardEvent) => {
+    if (event.key === 'ArrowRight' || event.key === 'ArrowLeft') {
+      event.preventDefault();
+      const next = scope === 'private' ? 'shared' : 'private';
+      onChange(next);
+      (
+        event.currentTarget.querySelector(
+          `[data-scope="${next}"]`
+        ) as HTMLElement | null
+      )?.focus();
+    }
+  };
+  return (
+    <div
+      className="jp-KFPConnect-tabs"
+      role="tablist"
+      aria-label={trans.__('Pipeline scope')}
+      onKeyDown={onKeyDown}
+    >
+      {tabs.map(tab => (
+        <button
+          key={tab.id}
+          role="tab"
+          type="button"
+          data-scope={tab.id}
+          aria-selected={scope === tab.id}
+          tabIndex={scope === tab.id ? 0 : -1}
+          className={`jp-KFPConnect-tab${scope === tab.id ? ' jp-mod-active' : ''}`}
+          onClick={() => onChange(tab.id)}
+        >
+          {tab.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** Search, sort, refresh, upload, and the list itself with more pages as you scroll. */
+export function PipelineList(props: {
+  model: PipelineListModel;
+  trans: TranslationBundle;
+  /** Shown in the empty state ("No pipelines in ..."). */
+  where: string;
+  onOpen: (pipeline: IPipeline) => void;
+  onUpload: () => void;
+}): JSX.Element {
+  const { model, trans, where, onOpen, onUpload } = props;
+  useSignal(model.changed);
+  const scroller = React.useRef<HTMLDivElement>(null);
+
+  const maybeLoadMore = React.useCallback(() => {
+    const node = scroller.current;
+    if (!node || model.loading || !model.hasMore || model.error) {
+      return;
+    }
+    if (node.scrollTop + node.clientHeight >= node.scrollHeight - SCROLL_MARGIN) {
+      void model.loadMore();
+    }
+  }, [model]);
+
+  // A short first page may not fill the panel: keep loading until it scrolls.
+  React.useEffect(() => {
+    maybeLoadMore();
+  });
+
+  const sorts = [
+    { value: 'created_at desc', label: trans.__('Newest first') },
+    { value: 'created_at', label: trans.__('Oldest first') },
+    { value: 'display_name', label: trans.__('Name A–Z') },
+    { value: 'display_name desc', label: trans.__('Name Z–A') }
+  ];
+
+  const count =
+    model.totalSize !== null
+      ? trans.__('%1 of %2', model.items.length, model.totalSize)
+      : trans._n('%1 pipeline', '%1 pipelines', model.items.length);
+
+  return (
+    <div className="jp-KFPConnect-list">
+      <div className="jp-KFPConnect-listTools">
+        <InputGroup
+          type="search"
+          className="jp-KFPConnect-search"
+          aria-label={trans.__('Search pipelines by name')}
+          placeholder={trans.__('Search by name')}
+          value={model.search}
+          onChange={e => model.setSearch(e.target.value)}
+          rightIcon="ui-components:search"
+        />
+        <div className="jp-KFPConnect-listBar">
+          <HTMLSelect
+            className="jp-KFPConnect-sort"
+            aria-label={trans.__('Sort pipelines')}
+            value={model.sortBy}
+            onChange={e => void model.setSort(e.target.value)}
+            options={sorts}
+          />
+          <ToolbarButtonComponent
+            icon={refreshIcon}
+            tooltip={trans.__('Refresh the list')}
+            className="jp-KFPConnect-refresh"
+            onClick={() => void model.refresh()}
+            enabled={!model.loading}
+          />
+          <ToolbarButtonComponent
+            icon={fileUploadIcon}
+            tooltip={trans.__('Upload a pipeline package')}
+            className="jp-KFPConnect-upload"
+            onClick={onUpload}
+          />
+        </div>
+      </div>
+      <div
+        className="jp-KFPConnect-listScroll"
+        ref={scroller}
+        onScroll={maybeLoadMore}
+      >
+        {model.error ? (
+          <div className="jp-KFPConnect-listState">
+            <ProblemView problem={model.error} trans={trans} />
+            <Button
+              small
+              className="jp-mod-styled"
+              onClick={() =>
+                void (model.loaded ? model.loadMore() : model.refresh())
+              }
+            >
+              {trans.__('Retry')}
+            </Button>
+          </div>
+        ) : null}
+        {!model.error && model.loaded && model.items.length === 0 && (
+          <div className="jp-KFPConnect-listState jp-KFPConnect-empty">
+            {model.search.trim()
+              ? trans.__('No pipeline matches “%1”.', model.search.trim())
+              : trans.__('No pipelines in %1 yet.', where)}
+          </div>
+        )}
+        {model.items.length > 0 && (
+          <ul
+            className="jp-KFPConnect-pipelines"
+            aria-label={trans.__('Pipelines')}
+          >
+            {model.items.map(pipeline => (
+              <li key={pipeline.id}>
+                <button
+                  type="button"
+                  className="jp-KFPConnect-pipeline"
+                  data-pipeline-id={pipeline.id}
+                  onClick={() => onOpen(pipeline)}
+                  title={pipeline.description || pipeline.display_name}
+                >
+                  <span className="jp-KFPConnect-pipelineName">
+                    {pipeline.display_name || pipeline.name}
+                  </span>
+                  <span className="jp-KFPConnect-pipelineMeta">
+                    {formatTime(pipeline.created_at)}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {model.loading && (
+          <div className="jp-KFPConnect-listState" aria-live="polite">
+            {trans.__('Loading…')}
+          </div>
+        )}
+      </div>
+      {model.loaded && (
+        <div className="jp-KFPConnect-listFooter" aria-live="polite">
+          {count}
+        </div>
+      )}
+    </div>
+  );
+}

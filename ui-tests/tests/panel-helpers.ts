@@ -1,0 +1,72 @@
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { Locator } from '@playwright/test';
+
+/** The sandbox the test server starts (ui-tests/jupyter_server_test_config.py). */
+export const SANDBOX = `http://127.0.0.1:${process.env.KFP_SANDBOX_PORT ?? '8766'}`;
+export const DEMO_USER = 'user@example.com';
+export const DEMO_PASSWORD = '12341234';
+export const DEMO_NAMESPACE = 'kubeflow-user-example-com';
+
+/** Where the kept screenshots go (artifacts of the run). */
+export const SHOTS = 'test-results/screenshots';
+
+export async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
+  const panel = page.locator('#jp-kfp-connect-panel');
+  if (!(await panel.isVisible())) {
+    await page.locator('.jp-SideBar [data-id="jp-kfp-connect-panel"]').click();
+  }
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+/** Sign in through the panel's Dex form, as a person would. */
+export async function signIn(
+  page: IJupyterLabPageFixture,
+  password = DEMO_PASSWORD
+): Promise<Locator> {
+  const panel = await openPanel(page);
+  const form = panel.locator('form.jp-KFPConnect-signin');
+  await expect(form).toBeVisible();
+  await form.getByLabel('Username', { exact: true }).fill(DEMO_USER);
+  await form.getByLabel('Password', { exact: true }).fill(password);
+  await form.getByLabel('Password', { exact: true }).press('Enter');
+  return panel;
+}
+
+export async function signedIn(page: IJupyterLabPageFixture): Promise<Locator> {
+  const panel = await signIn(page);
+  await expect(panel.locator('.jp-KFPConnect-state')).toHaveText('Connected');
+  await expect(panel.locator('.jp-KFPConnect-listFooter')).toContainText('of 500');
+  return panel;
+}
+
+/** A screenshot of the panel (or the page) in the light and the dark theme. */
+export async function shootBothThemes(
+  page: IJupyterLabPageFixture,
+  name: string,
+  target?: Locator
+): Promise<void> {
+  for (const theme of ['light', 'dark'] as const) {
+    if (theme === 'dark') {
+      await page.theme.setDarkTheme();
+    } else {
+      await page.theme.setLightTheme();
+    }
+    const path = `${SHOTS}/${name}-${theme}.png`;
+    if (target) {
+      await target.screenshot({ path });
+    } else {
+      await page.screenshot({ path });
+    }
+  }
+  await page.theme.setLightTheme();
+}
+
+/** Put a file from ui-tests/fixtures into the Jupyter root. */
+export async function putFixture(
+  page: IJupyterLabPageFixture,
+  fixture: string,
+  destination: string
+): Promise<void> {
+  await page.contents.uploadFile(`fixtures/${fixture}`, destination);
+}
