@@ -85,9 +85,10 @@ class KFPConnect(ExtensionApp):
         from jupyter_core.paths import jupyter_data_dir
 
         from .connection import config as connection_config
-        from .connection.session import Connections
+        from .connection.session import Connections, protect_logs
 
         memory = connection_config.NamespaceMemory(Path(jupyter_data_dir()) / "kfp_connect" / "namespaces.json")
+        protect_logs()
         self.connections = Connections(lambda: connection_config.resolve(self._connection_traits()), memory)
         self.log.debug("jupyter_kfp_connect %s: services ready", __version__)
         self.kernel_secret = secrets.token_urlsafe(32)

@@ -42,6 +42,14 @@ CONNECT_TIMEOUT = 5.0
 Listener = Callable[[str, "Connection"], None]
 
 
+def protect_logs() -> None:
+    """Keep secrets out of the server log even at DEBUG: httpcore's debug trace prints every
+    response header (``Set-Cookie`` of a session), httpx's info line every URL (the one-time
+    OAuth ``code`` of a login). Process-wide by necessity: logging levels are."""
+    logging.getLogger("httpcore").setLevel(max(logging.getLogger("httpcore").level, logging.INFO))
+    logging.getLogger("httpx").setLevel(max(logging.getLogger("httpx").level, logging.WARNING))
+
+
 def _ssl_verify(config: ConnectionConfig) -> ssl.SSLContext | bool:
     if not config.verify_ssl:
         return False
