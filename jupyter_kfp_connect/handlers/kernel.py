@@ -28,7 +28,7 @@ from ..kernel import KERNEL_PREFIX, SECRET_HEADER
 from .base import KFPConnectHandler
 
 #: Seconds a kernel may reuse the headers it gets (it re-asks after that).
-HEADERS_MAX_AGE = 1.0
+HEADERS_MAX_AGE = 0.5
 #: Addresses that mean "every interface": kernels reach those through loopback.
 _WILDCARDS = {"", "0.0.0.0", "*", "localhost"}
 

@@ -2,7 +2,7 @@
 
 Why it asks the Jupyter server on each request instead of holding a token: the server owns
 the connection (in-cluster token file, Dex session cookies, a pasted bearer token); asking it
-for fresh headers (cached for about a second) means a re-login in the panel, a rotated token
+for fresh headers (reused for half a second at most) means a re-login in the panel, a rotated token
 file or a namespace change reaches a running kernel at once, and no secret is ever stored in
 the kernel's namespace, a notebook, or a file.
 
@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 from ..errors import KFPConnectError, Problem
 from . import KERNEL_PREFIX, SECRET_ENV, SECRET_HEADER, URL_ENV
 
-#: Seconds a fetched set of headers may be reused (a burst of KFP calls asks once).
-HEADER_MAX_AGE = 1.0
+#: Seconds a fetched set of headers may be reused unless the server says otherwise (its
+#: answer carries ``max_age``): a burst of KFP calls asks once, a re-login is seen at once.
+HEADER_MAX_AGE = 0.5
 #: (connect, read) seconds for KFP requests made by kfp_client (kfp has no default timeout).
 KFP_TIMEOUT = (10.0, 120.0)
 #: Headers this module sets on every KFP request; whatever kfp put there itself is replaced.
@@ -150,11 +151,14 @@ class ServerLink:
         """
         with self._lock:
             now = time.monotonic()
-            if not (fresh or check) and self._cached and now - self._cached[0] < self.max_age:
-                return self._cached[1]
+            if not (fresh or check) and self._cached:
+                fetched, info = self._cached
+                if now - fetched < min(self.max_age, float(info.get("max_age", self.max_age))):
+                    return info
             params = {"check": "1"} if check else None
             info = self.call("GET", f"{KERNEL_PREFIX}/connection", params=params)
-            self._cached = (time.monotonic(), info)
+            # Only working headers are reused: after a failure, the next call asks again.
+            self._cached = (time.monotonic(), info) if info.get("connected") else None
             return info
 
     def forget(self) -> None:

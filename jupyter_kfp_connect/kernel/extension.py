@@ -47,6 +47,8 @@ def _show_problem(shell: Any, etype: type, value: BaseException, tb: Any,
 def load_ipython_extension(ipython: Any) -> None:
     from .magics import KFPMagics
 
+    server_address()  # takes the secret out of os.environ before any cell can print it
+
     ipython.register_magics(KFPMagics)
     current = ipython.user_ns.get(CLIENT_NAME)
     if current is None or isinstance(current, LazyKFPClient):
