@@ -87,6 +87,7 @@ class PipelinesService:
     def __init__(self, connection: Any) -> None:
         self.connection = connection
         self.api = KFPApi(connection)
+        self._ui_base = (getattr(connection, "ui_base", "") or "").rstrip("/")
 
     # --- reading -------------------------------------------------------------------------
     async def list(self, request: ListRequest) -> dict[str, Any]:
@@ -326,11 +327,10 @@ class PipelinesService:
 
     def ui_url(self, pipeline_id: str, version_id: str = "") -> str:
         """The KFP UI's page (its routes: ``#/pipelines/details/{pid}[/version/{vid}]``)."""
-        base = (getattr(self.connection, "ui_base", "") or "").rstrip("/")
-        if not base or not pipeline_id:
+        if not self._ui_base or not pipeline_id:
             return ""
-        url = f"{base}/#/pipelines/details/{quote(pipeline_id, safe='')}"
-        return f"{url}/version/{quote(version_id, safe='')}" if version_id else url
+        url = f"{self._ui_base}/#/pipelines/details/{_seg(pipeline_id)}"
+        return f"{url}/version/{_seg(version_id)}" if version_id else url
 
     # --- plumbing ------------------------------------------------------------------------
     def _scope_namespace(self, scope: str, namespace: str) -> str:
@@ -418,9 +418,13 @@ def _upload_file(data: bytes, filename: str) -> dict[str, tuple[str, bytes, str]
     return {"uploadfile": (filename or "pipeline.yaml", data, "application/octet-stream")}
 
 
+_PLAIN_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
+
+
 def _seg(value: str) -> str:
-    """One URL path segment: ids and names never reshape the path."""
-    return quote(str(value), safe="")
+    """One URL path segment: ids and names never reshape the path (KFP's UUIDs pass as is)."""
+    value = str(value)
+    return value if _PLAIN_SEGMENT.match(value) else quote(value, safe="")
 
 
 def _bad_request(message: str) -> KFPConnectError:
