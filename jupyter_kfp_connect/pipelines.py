@@ -38,6 +38,7 @@ SORT_KEYS = ("created_at", "display_name", "name", "description", "namespace", "
 DEFAULT_SORT = "created_at desc"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200  # KFP's own ceiling
+KFP_NAMESPACE = "kubeflow"  # where KFP checks writes to shared pipelines (KFP 2.17+)
 DELETE_CONCURRENCY = 8  # version deletes in flight when KFP cannot cascade: kind to the server
 _SORT_RE = re.compile(r"^\s*([a-z_]+)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
 
@@ -184,7 +185,10 @@ class PipelinesService:
                 raise self._duplicate_pipeline(found or {}, name, namespace) from err
             # Also a lost answer (``unreachable``): KFP may have created it all the same.
             await self._remove_leftover_pipeline(name, namespace, err)
-            raise
+            refusal = self._explain_refusal(err, namespace)
+            if refusal is err:
+                raise
+            raise refusal from err
         # The upload creates the first version; report it so the panel can link to it. The
         # upload itself succeeded, so failing to read it back is not a failed upload.
         try:
@@ -226,7 +230,10 @@ class PipelinesService:
                 found = await self.find_version_by_name(pipeline_id, name)
                 raise self._duplicate_version(pipeline_id, found or {}, name) from err
             await self._remove_leftover_version(pipeline_id, name, err)
-            raise
+            refusal = self._explain_refusal(err, pipeline.get("namespace") or "")
+            if refusal is err:
+                raise
+            raise refusal from err
         return {"pipeline": self.pipeline_json(pipeline), "version": self.version_json(version)}
 
     # --- deleting ------------------------------------------------------------------------
@@ -353,6 +360,15 @@ class PipelinesService:
         with the RoleBinding that fixes it) from ``kfp_api``."""
         body = await self.api.call(method, path, namespace=namespace, **kwargs)
         return body if isinstance(body, dict) else {}
+
+    def _explain_refusal(self, err: KFPConnectError, namespace: str) -> KFPConnectError:
+        """KFP's upload endpoints answer an RBAC denial with a 400 ("... due to authorization
+        error"), not a 403: give it the RoleBinding fix a 403 gets. Shared pipelines are
+        authorised against KFP's own namespace."""
+        rbac_problem = getattr(self.connection, "rbac_problem", None)
+        if err.status != 400 or "authorization error" not in err.problem.message or rbac_problem is None:
+            return err
+        return KFPConnectError.from_problem(rbac_problem(namespace or KFP_NAMESPACE, err.problem.message))
 
     def _duplicate_pipeline(self, existing: dict[str, Any], name: str,
                             namespace: str) -> KFPConnectError:

@@ -12,7 +12,7 @@ import tarfile
 import pytest
 
 from tests.handlers.pipelines_fixtures import *  # noqa: F401,F403
-from tests.handlers.pipelines_fixtures import corpus, error_of
+from tests.handlers.pipelines_fixtures import USER, corpus, error_of
 
 standalone_only = pytest.mark.parametrize("kfp_mode", ["standalone"])
 
@@ -276,3 +276,18 @@ async def test_validate_previews_without_uploading(kfp, sb, scaler_yaml, jp_root
     assert body["valid"] is True and body["name"] == "scaler" and body["size"] == len(scaler_yaml)
     assert {p["name"] for p in body["summary"]["parameters"]} == {"x", "label", "verbose", "rounds", "tags"}
     assert sb.controls.request_log() == []
+
+
+@pytest.mark.parametrize("kfp_mode", ["dex"])
+async def test_shared_upload_needs_rights_in_kfps_namespace(kfp, sb, scaler_yaml):
+    """KFP answers an RBAC denial on upload with a 400; the panel gets rbac_denied and its fix."""
+    await kfp.connect()
+    code, body = await kfp.upload(scaler_yaml, "scaler.yaml", scope="shared")
+    assert code == 403 and error_of(body)["code"] == "rbac_denied", body
+    assert "kubeflow" in error_of(body)["yaml"] and "RoleBinding" in error_of(body)["yaml"]
+    assert sb.store.counts()["pipelines"] == 0
+    sb.rbac.grant(USER, "kubeflow", "edit")
+    code, body = await kfp.upload(scaler_yaml, "scaler.yaml", scope="shared")
+    assert code == 201 and body["pipeline"]["shared"] is True, body
+    code, page = await kfp("GET", "pipelines", scope="shared")
+    assert [p["id"] for p in page["pipelines"]] == [body["pipeline"]["id"]]
