@@ -25,6 +25,8 @@ from .base import KFPConnectHandler
 
 #: Room for the multipart envelope and the form fields around a 32 MB file.
 MAX_BODY_BYTES = MAX_PACKAGE_BYTES + 1024 * 1024
+#: A JSON body only names a file; anything bigger is a mistake, not worth parsing on the loop.
+MAX_JSON_BYTES = 64 * 1024
 _UPLOAD_FIELDS = ("name", "display_name", "description", "scope", "namespace")
 
 
@@ -66,12 +68,15 @@ class _UploadHandler(_PipelinesHandler):
         """``(file bytes, file name, form fields)`` from either kind of request."""
         if self._too_large:
             raise _too_large()
-        body = b"".join(self._chunks)
-        self._chunks = []
+        chunks, self._chunks = self._chunks, []
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.startswith("multipart/form-data"):
-            return await asyncio.to_thread(_parse_multipart, content_type, body, self.request.headers)
-        fields = _json_object(body)
+            return await asyncio.to_thread(_parse_multipart, content_type, chunks, self.request.headers)
+        if self._received > MAX_JSON_BYTES:
+            raise KFPConnectError(
+                "bad_request", "Send the package as multipart field 'file'; a JSON body only names "
+                "a file in the Jupyter root ({\"path\": ...}).", status=400)
+        fields = _json_object(b"".join(chunks))
         path = fields.get("path")
         if not isinstance(path, str) or not path.strip():
             raise KFPConnectError(
@@ -194,10 +199,11 @@ def read_root_file(root_dir: str, path: str) -> tuple[bytes, str]:
     return data, os.path.basename(relative)
 
 
-def _parse_multipart(content_type: str, body: bytes, headers: Any) -> tuple[bytes, str, dict[str, str]]:
+def _parse_multipart(content_type: str, chunks: list[bytes], headers: Any) -> tuple[bytes, str, dict[str, str]]:
+    """Runs in a thread: joining and splitting up to 33 MB is too long for the event loop."""
     arguments: dict[str, list[bytes]] = {}
     files: dict[str, list[HTTPFile]] = {}
-    parse_body_arguments(content_type, body, arguments, files, headers)
+    parse_body_arguments(content_type, b"".join(chunks), arguments, files, headers)
     uploaded = files.get("file") or []
     if not uploaded:
         raise KFPConnectError("bad_request", "The multipart body has no 'file' field.", status=400)

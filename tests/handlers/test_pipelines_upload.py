@@ -178,6 +178,8 @@ async def test_paths_outside_the_root_are_refused(kfp, sb, scaler_yaml, jp_root_
     assert code == 404 and error_of(body)["code"] == "not_found"
     code, body = await kfp("POST", "pipelines", {"nothing": "here"})
     assert code == 400 and error_of(body)["code"] == "bad_request"
+    code, body = await kfp("POST", "pipelines", {"path": "x" * 70_000})  # not a path: a mistake
+    assert code == 400 and error_of(body)["code"] == "bad_request"
     assert kfp.uploads_sent() == []
     # a symlink that stays inside the root is fine
     (jp_root_dir / "real.yaml").write_bytes(scaler_yaml)
