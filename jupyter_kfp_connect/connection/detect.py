@@ -163,7 +163,8 @@ async def _probe_transport_failure(client: httpx.AsyncClient, host: str, headers
     if alternatives and worth_trying:
         candidate = diagnose.other_scheme(host)
         other = await probe(client, candidate, headers, alternatives=False)
-        if other.problem is None or other.verdict == "wrong_path":
+        # the other scheme answers (even if only with a certificate we cannot verify yet)
+        if other.problem is None or other.verdict in ("wrong_path", "tls_error"):
             return ProbeResult("http_vs_https", problem=diagnose.http_vs_https(host, candidate))
     return ProbeResult("unreachable", problem=diagnose.unreachable(host, reason))
 

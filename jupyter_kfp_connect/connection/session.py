@@ -54,7 +54,13 @@ def _ssl_verify(config: ConnectionConfig) -> ssl.SSLContext | bool:
     if not config.verify_ssl:
         return False
     if config.ca_cert:
-        return ssl.create_default_context(cafile=config.ca_cert)
+        try:
+            return ssl.create_default_context(cafile=config.ca_cert)
+        except (OSError, ssl.SSLError) as err:
+            raise KFPConnectError(
+                "bad_request", f"The CA bundle {config.ca_cert} cannot be used: {err.strerror or err}.",
+                fix="Give the path, on the Jupyter server, of a PEM file with the cluster's CA certificate.",
+                status=400) from None
     return True
 
 
@@ -229,6 +235,11 @@ class Connection:
             self.config = previous if previous.host else self.config
         if not self.config.host:
             raise self._fail(diagnose.not_configured())
+        try:
+            _ssl_verify(self.config)  # a CA bundle that cannot be read is the caller's 400
+        except KFPConnectError:
+            self.config = previous
+            raise
         auth = (auth or "auto").lower()
         if auth == "auto":
             auth = self._auth_from_fields(username, password, token, cookie)

@@ -74,3 +74,60 @@ def call(jp_fetch):
 
 def error_code(body: Any) -> str:
     return body["error"]["code"]
+
+
+@pytest.fixture(scope="session")
+def tls_ca():
+    """A throwaway certificate authority (trustme) and its PEM file."""
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_front(tls_ca, tmp_path):
+    """``tls_front(sandbox)`` -> https URL of the same sandbox served over TLS (a certificate
+    for 127.0.0.1 signed by ``tls_ca``), as a gateway with a private CA would be."""
+    import asyncio
+    import ssl
+    import threading
+
+    import tornado.httpserver
+    import tornado.netutil
+
+    servers = []
+
+    def start(sandbox) -> str:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_ca.issue_cert("127.0.0.1").configure_cert(context)
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        port = sockets[0].getsockname()[1]
+        ready = threading.Event()
+        loop = asyncio.new_event_loop()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            server = tornado.httpserver.HTTPServer(sandbox.make_app(), ssl_options=context)
+            server.add_sockets(sockets)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+            server.stop()
+            loop.close()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        ready.wait(10)
+        servers.append((loop, thread))
+        return f"https://127.0.0.1:{port}"
+
+    yield start
+    for loop, thread in servers:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
+@pytest.fixture
+def ca_file(tls_ca, tmp_path) -> str:
+    path = tmp_path / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(path))
+    return str(path)

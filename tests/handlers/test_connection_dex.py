@@ -201,3 +201,15 @@ async def test_wrong_path_found_after_login(call, sb):
     code, body = await call("POST", "login", {**DEX_LOGIN, "host": sb.url + "/pipelines"})
     assert code == 502 and error_code(body) == "wrong_path", body
     assert body["error"]["details"]["suggestion"] == sb.url + "/pipeline"
+
+
+@pytest.mark.parametrize("sb_options", [{"connectors": "local,ldap"}])
+async def test_ldap_connector_from_the_chooser(call, sb):
+    login = {"auth": "dex", "username": "ldapuser", "password": "ldappass", "connector": "ldap"}
+    code, status = await call("POST", "login", login)
+    assert code == 200, status
+    assert status["connector"] == "ldap" and status["namespace"] == "ldapuser"
+    code, body = await call("POST", "login", {**login, "connector": "local"})
+    assert code == 401 and error_code(body) == "invalid_credentials"
+    code, body = await call("POST", "login", {**login, "connector": "github"})
+    assert code == 400 and error_code(body) == "bad_request"
