@@ -79,8 +79,10 @@ export function addCommands(
       if (!path || !ensureConnected()) {
         return;
       }
-      app.shell.activateById(panel.id);
-      await panel.upload({ path });
+      const outcome = await panel.upload({ path });
+      if (outcome?.ok) {
+        app.shell.activateById(panel.id);
+      }
     }
   });
 

@@ -11,6 +11,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { KFPService } from './api';
 import { addCommands } from './commands';
 import { ConnectionModel, PipelineListModel } from './model';
+import { kernelsPlugin } from './kernels';
 import { KFPPanel } from './panel';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import { IKFPConnect, PLUGIN_ID, TRANSLATION_DOMAIN } from './tokens';
@@ -103,4 +104,4 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
   }
 };
 
-export default plugin;
+export default [plugin, kernelsPlugin];

@@ -99,6 +99,7 @@ export class KFPPanel extends ReactWidget {
       void this.pipelines.refresh();
       if (id) {
         this._detail = id;
+        this._selectVersion = outcome.version?.id ?? null;
         this._reloadKey++;
         this.update();
       }
@@ -126,6 +127,7 @@ export class KFPPanel extends ReactWidget {
         check={this._check}
         detail={this._detail}
         reloadKey={this._reloadKey}
+        selectVersion={this._selectVersion}
       />
     );
   }
@@ -150,6 +152,7 @@ export class KFPPanel extends ReactWidget {
   private _check: IVersionCheck | null = null;
   private _detail: string | null = null;
   private _reloadKey = 0;
+  private _selectVersion: string | null = null;
 }
 
 function PanelView(props: {
@@ -157,6 +160,7 @@ function PanelView(props: {
   check: IVersionCheck | null;
   detail: string | null;
   reloadKey: number;
+  selectVersion: string | null;
 }): JSX.Element {
   const { panel, check, detail } = props;
   const { connection, pipelines, trans } = panel;
@@ -187,6 +191,7 @@ function PanelView(props: {
           pipelineId={detail}
           trans={trans}
           reloadKey={props.reloadKey}
+          selectVersion={props.selectVersion}
           onError={error => connection.handleError(error)}
           onBack={() => panel.showPipeline(null)}
           onDeleted={id => {

@@ -66,7 +66,7 @@ export function ConnectionHeader(props: {
         {status.username && (
           <span className="jp-KFPConnect-user" title={status.username}>
             <userIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
-            {status.username}
+            <span className="jp-KFPConnect-ellipsis">{status.username}</span>
           </span>
         )}
       </div>

@@ -55,6 +55,8 @@ export function PipelineDetail(props: {
   onError: (error: unknown) => IProblem;
   /** Bumped by the panel after an upload so the versions reload. */
   reloadKey?: number;
+  /** The version to show after a reload (the one just uploaded). */
+  selectVersion?: string | null;
 }): JSX.Element {
   const { service, status, pipelineId, trans, onError } = props;
   const [pipeline, setPipeline] = React.useState<IPipeline | null>(null);
@@ -81,10 +83,13 @@ export function PipelineDetail(props: {
         );
         setPipeline(data.pipeline);
         setVersions(sorted);
+        const wanted = props.selectVersion;
         setVersionId(current =>
-          sorted.some(v => v.id === current)
-            ? current
-            : (sorted[0]?.id ?? '')
+          wanted && sorted.some(v => v.id === wanted)
+            ? wanted
+            : sorted.some(v => v.id === current)
+              ? current
+              : (sorted[0]?.id ?? '')
         );
       })
       .catch(error => live && setProblem(onError(error)))
@@ -242,7 +247,7 @@ export function PipelineDetail(props: {
               </Button>
               <Button
                 small
-                className="jp-mod-styled jp-KFPConnect-danger"
+                className="jp-mod-styled jp-mod-warn jp-KFPConnect-danger"
                 onClick={() => void deletePipeline()}
               >
                 <deleteIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
@@ -285,7 +290,7 @@ export function PipelineDetail(props: {
                   )}
                   <Button
                     small
-                    className="jp-mod-styled jp-KFPConnect-danger"
+                    className="jp-mod-styled jp-mod-warn jp-KFPConnect-danger"
                     onClick={() => void deleteVersion()}
                   >
                     <deleteIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />

@@ -255,6 +255,30 @@ function UploadForm(props: {
           trans={trans}
         />
       )}
+      {model.busy && <div aria-live="polite">{trans.__('Uploading…')}</div>}
+      {model.problem && (
+        <ProblemView
+          problem={model.problem}
+          trans={trans}
+          kind={model.duplicate ? 'warning' : 'error'}
+        />
+      )}
+      {model.duplicate && (
+        <div className="jp-KFPConnect-duplicate">
+          {model.duplicate.pipelineId ? (
+            <Button
+              className="jp-mod-styled jp-mod-accept jp-KFPConnect-asVersion"
+              onClick={() =>
+                void model.uploadAsVersion().then(ok => ok && props.onUploaded())
+              }
+            >
+              {trans.__('Upload as a new version of “%1”', model.duplicate.name)}
+            </Button>
+          ) : (
+            trans.__('Choose another name, or upload it as a new version.')
+          )}
+        </div>
+      )}
       {!model.invalid && (
         <>
           <fieldset className="jp-KFPConnect-modes">
@@ -365,30 +389,6 @@ function UploadForm(props: {
           </label>
         </>
       )}
-      {model.busy && <div aria-live="polite">{trans.__('Uploading…')}</div>}
-      {model.problem && (
-        <ProblemView
-          problem={model.problem}
-          trans={trans}
-          kind={model.duplicate ? 'warning' : 'error'}
-        />
-      )}
-      {model.duplicate && (
-        <div className="jp-KFPConnect-duplicate">
-          {model.duplicate.pipelineId ? (
-            <Button
-              className="jp-mod-styled jp-mod-accept jp-KFPConnect-asVersion"
-              onClick={() =>
-                void model.uploadAsVersion().then(ok => ok && props.onUploaded())
-              }
-            >
-              {trans.__('Upload as a new version of “%1”', model.duplicate.name)}
-            </Button>
-          ) : (
-            trans.__('Choose another name, or upload it as a new version.')
-          )}
-        </div>
-      )}
     </div>
   );
 }
@@ -427,6 +427,25 @@ class UploadDialog extends Dialog<UploadOutcome | null> {
     private readonly buttonList: ReadonlyArray<Dialog.IButton>
   ) {
     super(options);
+    form.changed.connect(this.syncAccept, this);
+  }
+
+  /** Upload is only possible once the package passed validation. */
+  syncAccept(): void {
+    const accept = this.node.querySelector<HTMLButtonElement>(
+      '.jp-Dialog-button.jp-mod-accept'
+    );
+    if (accept) {
+      accept.disabled = Boolean(
+        this.form.validating || this.form.invalid || this.form.busy
+      );
+    }
+  }
+
+
+  dispose(): void {
+    this.form.changed.disconnect(this.syncAccept, this);
+    super.dispose();
   }
 
   resolve(index?: number): void {
@@ -477,7 +496,9 @@ export async function openUploadDialog(options: {
     form,
     buttons
   );
-  const result = await dialog.launch();
+  const shown = dialog.launch();
+  dialog.syncAccept();
+  const result = await shown;
   if (!result.button.accept) {
     return null;
   }

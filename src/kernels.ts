@@ -1,0 +1,143 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ISessionContext } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { requestAPI } from './api';
+import { PACKAGE_NAME, PLUGIN_ID } from './tokens';
+
+/** What a Python kernel runs, silently, when it starts or restarts. */
+export const LOAD_EXTENSION = '%load_ext jupyter_kfp_connect';
+
+/** The setting (schema/plugin.json) that turns injection off. */
+export const INJECT_SETTING = 'injectKernels';
+
+/** Only Python kernels know the IPython extension; other languages are left alone. */
+export function isPython(info: KernelMessage.IInfoReply | undefined): boolean {
+  return (info?.language_info?.name ?? '').toLowerCase() === 'python';
+}
+
+/**
+ * Load the extension into `kernel` if it speaks Python. Silent and out of the history, so
+ * the user sees no cell, no output and no execution count for it.
+ */
+export async function injectInto(
+  kernel: Kernel.IKernelConnection
+): Promise<boolean> {
+  const info = await kernel.info;
+  if (!isPython(info)) {
+    return false;
+  }
+  const future = kernel.requestExecute(
+    {
+      code: LOAD_EXTENSION,
+      silent: true,
+      store_history: false,
+      allow_stdin: false,
+      stop_on_error: false
+    },
+    true
+  );
+  await future.done;
+  return true;
+}
+
+/** Watches session contexts and injects on every kernel start and restart. */
+export class KernelInjector {
+  constructor(
+    private readonly enabled: () => boolean,
+    private readonly inject: (
+      kernel: Kernel.IKernelConnection
+    ) => Promise<boolean> = injectInto
+  ) {}
+
+  watch(context: ISessionContext): void {
+    const run = (kernel: Kernel.IKernelConnection | null | undefined) => {
+      if (kernel && this.enabled()) {
+        this.inject(kernel).catch(reason =>
+          console.warn(`${PACKAGE_NAME}: could not load into the kernel`, reason)
+        );
+      }
+    };
+    // A new kernel (start, or another kernel chosen).
+    context.kernelChanged.connect((_, change) => run(change.newValue));
+    // A restart keeps the kernel object: inject once it is idle again.
+    let restarting = false;
+    context.statusChanged.connect((_, status) => {
+      if (status === 'restarting' || status === 'autorestarting') {
+        restarting = true;
+      } else if (restarting && status === 'idle') {
+        restarting = false;
+        run(context.session?.kernel);
+      }
+    });
+    run(context.session?.kernel);
+  }
+}
+
+/** The server's `c.KFPConnect.inject_kernels` (false when the server extension is absent). */
+export async function serverAllowsInjection(
+  request: typeof requestAPI = requestAPI
+): Promise<boolean> {
+  try {
+    const answer = await request<{ inject_kernels: boolean }>('kernel/inject');
+    return answer.inject_kernels !== false;
+  } catch {
+    return false;
+  }
+}
+
+/** Loads `kfp_client` and `%kfp` into every Python kernel of notebooks and consoles. */
+export const kernelsPlugin: JupyterFrontEndPlugin<void> = {
+  id: `${PACKAGE_NAME}:kernels`,
+  description:
+    'Loads kfp_client and the %kfp magic into Python kernels on start and restart.',
+  autoStart: true,
+  optional: [INotebookTracker, IConsoleTracker, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    notebooks: INotebookTracker | null,
+    consoles: IConsoleTracker | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    let userAllows = true;
+    let serverAllows = false;
+    const injector = new KernelInjector(() => userAllows && serverAllows);
+    const watchAll = () => {
+      notebooks?.forEach(panel => injector.watch(panel.sessionContext));
+      notebooks?.widgetAdded.connect((_, panel) =>
+        injector.watch(panel.sessionContext)
+      );
+      consoles?.forEach(panel => injector.watch(panel.console.sessionContext));
+      consoles?.widgetAdded.connect((_, panel) =>
+        injector.watch(panel.console.sessionContext)
+      );
+    };
+    const settingsRead = settingRegistry
+      ? settingRegistry
+          .load(PLUGIN_ID)
+          .then(settings => {
+            const read = () => {
+              userAllows = settings.composite[INJECT_SETTING] !== false;
+            };
+            read();
+            settings.changed.connect(read);
+          })
+          .catch(reason =>
+            console.warn(`${PACKAGE_NAME}: settings not loaded`, reason)
+          )
+      : Promise.resolve();
+    // Decide first, then watch: kernels already running get it as well.
+    void Promise.all([serverAllowsInjection(), settingsRead]).then(
+      ([allowed]) => {
+        serverAllows = allowed;
+        watchAll();
+      }
+    );
+  }
+};

@@ -1,0 +1,96 @@
+import { expect, test } from '@jupyterlab/galata';
+
+import { DEMO_NAMESPACE, shootBothThemes, signedIn } from './panel-helpers';
+
+test.describe('browsing pipelines', () => {
+  test('pages through 500 pipelines by scrolling', async ({ page }) => {
+    const panel = await signedIn(page);
+    const footer = panel.locator('.jp-KFPConnect-listFooter');
+    // The first page (50, newest first) is on screen with the total.
+    await expect(footer).toHaveText('50 of 500');
+    await expect(panel.locator('.jp-KFPConnect-pipeline').first()).toContainText(
+      'pipeline-00500'
+    );
+    await shootBothThemes(page, 'list-private', panel);
+
+    const scroller = panel.locator('.jp-KFPConnect-listScroll');
+    for (let loaded = 50; loaded < 500; loaded += 50) {
+      await scroller.evaluate(node => node.scrollTo(0, node.scrollHeight));
+      await expect(footer).toHaveText(`${loaded + 50} of 500`);
+    }
+    await expect(panel.locator('.jp-KFPConnect-pipeline')).toHaveCount(500);
+    await expect(panel.locator('.jp-KFPConnect-pipeline').last()).toContainText(
+      'pipeline-00001'
+    );
+  });
+
+  test('searches on the server, sorts, and switches tabs and namespaces', async ({
+    page
+  }) => {
+    const panel = await signedIn(page);
+    const items = panel.locator('.jp-KFPConnect-pipeline');
+    const search = panel.getByLabel('Search pipelines by name');
+
+    await search.fill('pipeline-0042');
+    await expect(items).toHaveCount(10); // 00420 .. 00429
+    await expect(panel.locator('.jp-KFPConnect-listFooter')).toHaveText('10 of 10');
+    await search.fill('no-such-pipeline');
+    await expect(panel.locator('.jp-KFPConnect-empty')).toContainText(
+      'No pipeline matches'
+    );
+    await shootBothThemes(page, 'list-empty-search', panel);
+    await search.fill('');
+    await expect(panel.locator('.jp-KFPConnect-listFooter')).toHaveText('50 of 500');
+
+    await panel.getByLabel('Sort pipelines').selectOption('display_name');
+    await expect(items.first()).toContainText('pipeline-00001');
+
+    // Shared tab: the pipelines everyone sees.
+    await panel.getByRole('tab', { name: 'Shared' }).click();
+    await expect(panel.getByRole('tab', { name: 'Shared' })).toHaveAttribute(
+      'aria-selected',
+      'true'
+    );
+    await expect(items).toHaveCount(5);
+    await expect(items.first()).toContainText('shared-0000');
+    await shootBothThemes(page, 'list-shared', panel);
+    // Keyboard: arrow keys move between the tabs.
+    await panel.getByRole('tab', { name: 'Shared' }).press('ArrowLeft');
+    await expect(panel.getByRole('tab', { name: 'Private' })).toBeFocused();
+    await expect(panel.locator('.jp-KFPConnect-listFooter')).toHaveText('50 of 500');
+
+    // Another namespace the user may use.
+    const picker = panel.locator('#jp-KFPConnect-namespace-select');
+    await expect(picker.locator('option[value="team-a"]')).toHaveCount(1);
+    await picker.selectOption('team-a');
+    await expect(panel.locator('.jp-KFPConnect-listFooter')).toHaveText('3 of 3');
+    await expect(items.first()).toContainText('team-');
+
+    // Manual entry works for a namespace the dashboard does not list.
+    await picker.selectOption({ label: 'Other namespace…' });
+    const typed = panel.getByLabel('Namespace name');
+    await typed.fill(DEMO_NAMESPACE);
+    await typed.press('Enter');
+    await expect(picker).toHaveValue(DEMO_NAMESPACE);
+    await expect(panel.locator('.jp-KFPConnect-listFooter')).toHaveText('50 of 500');
+  });
+
+  test('shows a pipeline: versions, parameters, tasks, KFP UI link', async ({
+    page
+  }) => {
+    const panel = await signedIn(page);
+    await panel.getByRole('tab', { name: 'Shared' }).click();
+    await panel.locator('.jp-KFPConnect-pipeline', { hasText: 'shared-00002' }).click();
+    const detail = panel.locator('.jp-KFPConnect-detail');
+    await expect(detail.locator('.jp-KFPConnect-detailTitle')).toHaveText(
+      'shared-00002'
+    );
+    await expect(detail.getByText('Versions (2)')).toBeVisible();
+    await expect(detail.locator('.jp-KFPConnect-tasks li').first()).toBeVisible();
+    const link = detail.getByRole('link', { name: 'Open in KFP UI' });
+    await expect(link).toHaveAttribute('href', /#\/pipelines\/details\//);
+    await shootBothThemes(page, 'detail', panel);
+    await detail.getByRole('button', { name: 'Back to the list' }).click();
+    await expect(panel.locator('.jp-KFPConnect-pipeline')).toHaveCount(5);
+  });
+});

@@ -1,0 +1,119 @@
+import { expect, galata, test } from '@jupyterlab/galata';
+import { Locator } from '@playwright/test';
+
+import {
+  openPanel,
+  putFixture,
+  shootBothThemes,
+  signedIn
+} from './panel-helpers';
+
+/** Right-click a file in the file browser and choose "Upload to Kubeflow Pipelines…". */
+async function uploadFromFileBrowser(
+  page: galata.IJupyterLabPageFixture,
+  fileName: string
+): Promise<Locator> {
+  await page.sidebar.openTab('filebrowser');
+  await page
+    .locator('.jp-DirListing-item', { hasText: fileName })
+    .click({ button: 'right' });
+  await page
+    .locator('.lm-Menu-item', { hasText: 'Upload to Kubeflow Pipelines…' })
+    .click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toBeVisible();
+  return dialog;
+}
+
+test.describe('uploading pipelines', () => {
+  test('from the file browser: new pipeline, duplicate name, new version, invalid file, delete', async ({
+    page,
+    tmpPath
+  }) => {
+    const name = `galata-hello-${Date.now()}`;
+    await putFixture(page, 'hello_pipeline.yaml', `${tmpPath}/hello_pipeline.yaml`);
+    await putFixture(page, 'not_a_pipeline.yaml', `${tmpPath}/not_a_pipeline.yaml`);
+    const panel = await signedIn(page);
+    await page.sidebar.openTab('filebrowser');
+    await page.filebrowser.openDirectory(tmpPath);
+
+    // 1. A new private pipeline, validated before anything is sent.
+    let dialog = await uploadFromFileBrowser(page, 'hello_pipeline.yaml');
+    await expect(dialog.locator('.jp-KFPConnect-validation')).toContainText(
+      'A valid KFP pipeline: 2 tasks, 2 parameters.'
+    );
+    const nameField = dialog.getByLabel('Pipeline name');
+    await expect(nameField).toHaveValue('galata-hello');
+    await nameField.fill(name);
+    await dialog.getByLabel('Description').fill('Uploaded by Galata');
+    await shootBothThemes(page, 'upload-dialog');
+    await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect(dialog).toHaveCount(0);
+    const detail = panel.locator('.jp-KFPConnect-detail');
+    await expect(detail.locator('.jp-KFPConnect-detailTitle')).toHaveText(name);
+    await expect(detail.getByText('Versions (1)')).toBeVisible();
+    await expect(detail.locator('.jp-KFPConnect-params')).toContainText('times');
+    await expect(detail.locator('.jp-KFPConnect-tasks')).toContainText('after');
+
+    // 2. The same name again: offered as a new version instead of failing.
+    dialog = await uploadFromFileBrowser(page, 'hello_pipeline.yaml');
+    await dialog.getByLabel('Pipeline name').fill(name);
+    await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect(dialog.locator('.jp-KFPConnect-problem')).toHaveAttribute(
+      'data-code',
+      'duplicate_name'
+    );
+    const offer = dialog.getByRole('button', {
+      name: `Upload as a new version of “${name}”`
+    });
+    await expect(offer).toBeVisible();
+    await shootBothThemes(page, 'upload-duplicate');
+    await offer.click();
+    await expect(dialog).toHaveCount(0);
+    await expect(detail.getByText('Versions (2)')).toBeVisible();
+
+    // 3. A file that is not a pipeline: the reason, and no upload.
+    dialog = await uploadFromFileBrowser(page, 'not_a_pipeline.yaml');
+    const reason = dialog.locator('.jp-KFPConnect-problem');
+    await expect(reason).toContainText('This file cannot be uploaded');
+    await shootBothThemes(page, 'upload-invalid');
+    await expect(
+      dialog.getByRole('button', { name: 'Upload', exact: true })
+    ).toBeDisabled();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toHaveCount(0);
+    await openPanel(page);
+
+    // 4. Delete the newest version, then the pipeline, each after a confirmation.
+    await detail.getByRole('button', { name: 'Delete version' }).click();
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect(detail.getByText('Versions (1)')).toBeVisible();
+    await detail.getByRole('button', { name: 'Delete pipeline' }).click();
+    await expect(page.locator('.jp-Dialog')).toContainText(name);
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect(detail).toHaveCount(0);
+    await panel.getByLabel('Search pipelines by name').fill(name);
+    await expect(panel.locator('.jp-KFPConnect-empty')).toBeVisible();
+  });
+
+  test('a new version from the browser, from the detail view', async ({
+    page
+  }) => {
+    const panel = await signedIn(page);
+    await panel.locator('.jp-KFPConnect-pipeline').first().click();
+    const detail = panel.locator('.jp-KFPConnect-detail');
+    await expect(detail.getByText('Versions (1)')).toBeVisible();
+    const chooser = page.waitForEvent('filechooser');
+    await detail.getByRole('button', { name: 'Upload version' }).click();
+    await (await chooser).setFiles('fixtures/hello_pipeline.yaml');
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog.getByLabel('A new version of a pipeline')).toBeChecked();
+    await expect(dialog.locator('.jp-KFPConnect-validation')).toContainText(
+      'A valid KFP pipeline'
+    );
+    await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect(dialog).toHaveCount(0);
+    await expect(detail.getByText('Versions (2)')).toBeVisible();
+    await expect(detail.locator('.jp-KFPConnect-params')).toContainText('times');
+  });
+});
