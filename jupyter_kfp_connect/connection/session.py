@@ -215,13 +215,6 @@ class Connection:
         else:
             self.state = SIGNED_OUT
 
-    async def redetect(self) -> detection.AuthPlan:
-        """Detection again (the check endpoint), without touching a working session."""
-        plan = await detection.detect(self.config, self._http())
-        if self.credentials is None:
-            self.plan = plan
-        return plan
-
     async def login(self, *, auth: str = "auto", host: str | None = None, username: str | None = None,
                     password: str | None = None, connector: str | None = None, keep_signed_in: bool = False,
                     token: str | None = None, cookie: str | None = None, namespace: str | None = None,
@@ -253,6 +246,7 @@ class Connection:
                 raise self._fail(diagnose.not_signed_in(self.host, self.plan.front), state=SIGNED_OUT)
 
         self._forget_credentials()
+        self.username, self.keep_signed_in = "", False
         if auth == "dex":
             if not username or not password:
                 raise self._fail(Problem("bad_request", "Dex sign-in needs a username and a password.",
