@@ -166,6 +166,16 @@ class KernelConnectionHandler(KernelAuthMixin, KFPConnectHandler):
         self.reply(kernel_view(connection))
 
 
+class KernelInjectHandler(KFPConnectHandler):
+    """``GET kernel/inject``: may the front end load the extension into Python kernels?
+    (``c.KFPConnect.inject_kernels``; the user's own setting is checked by the front end.)"""
+
+    @tornado.web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.reply({"inject_kernels": bool(self.kfp_app.inject_kernels)})
+
+
 def _for_kernels(handler: type) -> type:
     """The same handler, also accepting the kernel secret."""
     return type(f"Kernel{handler.__name__}", (KernelAuthMixin, handler),
@@ -187,4 +197,8 @@ def kernel_api_routes() -> list[tuple[str, type]]:
     return routes
 
 
-ROUTES = [(f"{KERNEL_PREFIX}/connection", KernelConnectionHandler), *kernel_api_routes()]
+ROUTES = [
+    (f"{KERNEL_PREFIX}/connection", KernelConnectionHandler),
+    (f"{KERNEL_PREFIX}/inject", KernelInjectHandler),
+    *kernel_api_routes(),
+]

@@ -1,5 +1,10 @@
 import { Signal } from '@lumino/signaling';
 
+// Only the plugin's tokens come from these; loading the real packages takes half a minute.
+jest.mock('@jupyterlab/notebook', () => ({ INotebookTracker: {} }));
+jest.mock('@jupyterlab/console', () => ({ IConsoleTracker: {} }));
+jest.mock('@jupyterlab/application', () => ({}));
+
 import {
   injectInto,
   isPython,
