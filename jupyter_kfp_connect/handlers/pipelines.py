@@ -47,16 +47,16 @@ class _UploadHandler(_PipelinesHandler):
     _too_large = False
 
     async def prepare(self) -> None:
+        self._chunks = []
         result = super().prepare()  # authenticates before any body byte is accepted
         if inspect.isawaitable(result):
             await result
-        self._chunks = []
         declared = self.request.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             self._too_large = True  # read and drop: answering mid-body breaks clients
 
     def data_received(self, chunk: bytes) -> None:
-        if self._too_large:
+        if self._too_large or self._finished:  # refused (e.g. not signed in): drop it
             return
         self._received += len(chunk)
         if self._received > MAX_BODY_BYTES:

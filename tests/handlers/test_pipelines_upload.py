@@ -293,3 +293,17 @@ async def test_shared_upload_needs_rights_in_kfps_namespace(kfp, sb, scaler_yaml
     assert code == 201 and body["pipeline"]["shared"] is True, body
     code, page = await kfp("GET", "pipelines", scope="shared")
     assert [p["id"] for p in page["pipelines"]] == [body["pipeline"]["id"]]
+
+
+@standalone_only
+async def test_uploads_need_jupyter_authentication(kfp, sb, scaler_yaml, jp_base_url, http_server_client):
+    """The body is not even kept before Jupyter knows who sends it."""
+    from tests.handlers.pipelines_fixtures import multipart
+
+    body, content_type = multipart(scaler_yaml * 200, "scaler.yaml")
+    for path in ("kfp-connect/pipelines", "kfp-connect/validate"):
+        response = await http_server_client.fetch(
+            jp_base_url + path, method="POST", body=body, raise_error=False,
+            headers={"Content-Type": content_type})
+        assert response.code == 403, (path, response.code)
+    assert sb.controls.request_log() == []
