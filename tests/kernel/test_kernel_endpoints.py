@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jupyter_kfp_connect.kernel import SECRET_ENV, SECRET_HEADER, URL_ENV
 from tests.kernel.conftest import kfp_app
@@ -62,6 +64,19 @@ async def test_kernel_connection_answers_only_to_the_secret(jp_serverapp, fetch,
     assert code == 200, body
     assert body["connected"] is True and body["host"] == sb.kfp_host
     assert body["headers"] == {} and body["problem"] is None  # standalone KFP: no credentials
+    spec = yaml.safe_load(resources.files("jupyter_kfp_connect").joinpath("openapi.yaml").read_text())
+    schema = spec["components"]["schemas"]["KernelConnection"]
+    assert set(schema["required"]) <= set(body) <= set(schema["properties"])
+    for path in ("/kernel/connection", "/kernel/inject", "/kernel/api/{path}"):
+        assert path in spec["paths"]
+
+
+async def test_kernel_inject_follows_the_server_setting(jp_serverapp, fetch):
+    code, body = await fetch("kernel/inject")
+    assert code == 200 and body == {"inject_kernels": True}
+    kfp_app(jp_serverapp).inject_kernels = False
+    code, body = await fetch("kernel/inject")
+    assert body == {"inject_kernels": False}
 
 
 async def test_kernel_api_serves_the_panel_endpoints_to_the_secret(jp_serverapp, fetch, sb):
