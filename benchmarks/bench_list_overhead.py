@@ -34,7 +34,7 @@ NAMESPACE = "kubeflow-user-example-com"
 LATENCY_S = 0.020
 PAGE_SIZE = 50  # the panel's default (schema/plugin.json pageSize)
 SORT = "created_at desc"
-SAMPLES = 60
+SAMPLES = 100
 TARGET = 1.15
 JUPYTER_TOKEN = "bench-token"
 
