@@ -122,3 +122,41 @@ def test_make_front_refuses_unknown_modes_and_options():
         make_front("dex", None, connectors="local,github")
     with pytest.raises(TypeError):
         make_front("in-cluster", None, approval=True)
+
+
+def test_cli_prints_urls_and_credentials_and_stops_on_sigterm():
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_kfp_connect.sandbox.cli", "--mode", "in-cluster", "--port", "0",
+         "--seed", "2", "--istio-denial"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith("Press Ctrl+C"):
+            line = proc.stdout.readline()
+            assert line, "the sandbox exited early"
+            lines.append(line.rstrip())
+        text = "\n".join(lines)
+        url = next(line.split()[-1] for line in lines if "API origin" in line)
+        token_file = next(line.split()[3] for line in lines if "ServiceAccount token" in line)
+        assert "export KF_PIPELINES_SA_TOKEN_PATH=" in text
+        with open(token_file) as handle:
+            bearer = {"Authorization": f"Bearer {handle.read()}"}
+        listed = httpx.get(f"{url}{LIST}", params={"namespace": NS}, headers=bearer).json()
+        assert listed["total_size"] == 2
+        denied = httpx.get(f"{url}{LIST}", headers={"kubeflow-userid": "user@example.com"})
+        assert denied.text == "RBAC: access denied"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    assert not os.path.exists(token_file)
+
+    wrong = subprocess.run([sys.executable, "-m", "jupyter_kfp_connect.sandbox.cli", "--mode", "standalone",
+                            "--approval"], capture_output=True, text=True, env=env, timeout=30)
+    assert wrong.returncode != 0 and "--approval does not apply to --mode standalone" in wrong.stderr
