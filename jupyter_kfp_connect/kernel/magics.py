@@ -160,8 +160,9 @@ class KFPMagics(Magics):
 
         auth = args.auth or ("dex" if args.username else "")
         if not auth:
+            # Behind a Kubeflow gateway the server has detected a Dex login; else let it detect.
             status = self.link.api("GET", "status")
-            auth = "dex" if status.get("front") in ("oauth2-proxy", "authservice", "dex") else "auto"
+            auth = "dex" if status.get("auth") == "dex" or status.get("front") else "auto"
         body: dict[str, Any] = {"auth": auth}
         for field in ("host", "connector", "namespace"):
             if getattr(args, field):
