@@ -1,5 +1,5 @@
 import { TranslationBundle } from '@jupyterlab/translation';
-import { Button, userIcon } from '@jupyterlab/ui-components';
+import { Button, closeIcon, userIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ConnectionModel } from '../model';
@@ -123,11 +123,25 @@ export function ConnectionHeader(props: {
       </div>
       {check && (
         <div className="jp-KFPConnect-check-result" aria-live="polite">
-          {check.ok && (
-            <div className="jp-KFPConnect-ok">
-              {trans.__('Connection check passed.')}
+          <div className="jp-KFPConnect-problemHeader">
+            <div
+              className={`jp-KFPConnect-problemMessage ${check.ok ? 'jp-KFPConnect-ok' : ''}`}
+            >
+              {check.ok
+                ? trans.__('Connection check passed.')
+                : trans.__('Connection check failed.')}
             </div>
-          )}
+            <Button
+              minimal
+              small
+              className="jp-KFPConnect-iconButton"
+              aria-label={trans.__('Hide the check')}
+              title={trans.__('Hide the check')}
+              onClick={() => model.dismissProblem()}
+            >
+              <closeIcon.react tag="span" />
+            </Button>
+          </div>
           {check.checks.length > 0 && (
             <ul className="jp-KFPConnect-checks">
               {check.checks.map(c => (
@@ -147,11 +161,7 @@ export function ConnectionHeader(props: {
             </ul>
           )}
           {check.problem && (
-            <ProblemView
-              problem={check.problem}
-              trans={trans}
-              onDismiss={() => model.dismissProblem()}
-            />
+            <ProblemView problem={check.problem} trans={trans} />
           )}
         </div>
       )}

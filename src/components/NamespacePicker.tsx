@@ -40,6 +40,7 @@ export function NamespacePicker(props: {
         <HTMLSelect
           id="jp-KFPConnect-namespace-select"
           aria-label={trans.__('Namespace')}
+          title={current}
           value={current}
           disabled={model.busy}
           onChange={e => {

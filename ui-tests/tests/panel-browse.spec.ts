@@ -75,6 +75,24 @@ test.describe('browsing pipelines', () => {
     await expect(panel.locator('.jp-KFPConnect-listFooter')).toHaveText('50 of 500');
   });
 
+  test('a namespace without access is explained, with the YAML that fixes it', async ({
+    page
+  }) => {
+    const panel = await signedIn(page);
+    await panel
+      .locator('#jp-KFPConnect-namespace-select')
+      .selectOption({ label: 'Other namespace…' });
+    const typed = panel.getByLabel('Namespace name');
+    await typed.fill('no-access-here');
+    await typed.press('Enter');
+    const problem = panel.locator('.jp-KFPConnect-list .jp-KFPConnect-problem');
+    await expect(problem).toBeVisible();
+    await expect(problem).toHaveAttribute('data-code', /rbac_denied|kfp_error/);
+    await expect(problem.locator('pre')).toContainText('RoleBinding');
+    await expect(problem.getByRole('button', { name: 'Copy YAML' })).toBeVisible();
+    await shootBothThemes(page, 'list-rbac-denied', panel);
+  });
+
   test('shows a pipeline: versions, parameters, tasks, KFP UI link', async ({
     page
   }) => {
