@@ -116,4 +116,41 @@ test.describe('uploading pipelines', () => {
     await expect(detail.getByText('Versions (2)')).toBeVisible();
     await expect(detail.locator('.jp-KFPConnect-params')).toContainText('times');
   });
+
+  test('from the command palette: shared is refused with the reason, private works', async ({
+    page
+  }) => {
+    const panel = await signedIn(page);
+    const chooser = page.waitForEvent('filechooser');
+    await page.keyboard.press('Control+Shift+C');
+    await page.locator('.lm-CommandPalette-input').fill('Upload Pipeline');
+    await page
+      .locator('.lm-CommandPalette-item', {
+        hasText: 'Upload Pipeline to Kubeflow Pipelines'
+      })
+      .click();
+    await (await chooser).setFiles('fixtures/hello_pipeline.yaml');
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog.locator('.jp-KFPConnect-validation')).toContainText(
+      'A valid KFP pipeline'
+    );
+    const name = `galata-shared-${Date.now()}`;
+    await dialog.getByLabel('Where').selectOption('shared');
+    await dialog.getByLabel('Pipeline name').fill(name);
+    const upload = dialog.getByRole('button', { name: 'Upload', exact: true });
+    await upload.click();
+    // KFP 2.17 checks shared writes against its own namespace: the demo user may not.
+    await expect(dialog.locator('.jp-KFPConnect-problem')).toContainText(
+      'denied access to namespace kubeflow'
+    );
+    await expect(dialog).toBeVisible();
+    await dialog.getByLabel('Where').selectOption('private');
+    await upload.click();
+    await expect(dialog).toHaveCount(0);
+    const detail = panel.locator('.jp-KFPConnect-detail');
+    await expect(detail.locator('.jp-KFPConnect-detailTitle')).toHaveText(name);
+    await expect(detail.locator('.jp-KFPConnect-facts')).toContainText(
+      'kubeflow-user-example-com'
+    );
+  });
 });
