@@ -211,15 +211,22 @@ export class KFPService {
     );
   }
 
-  getPipeline(
-    id: string
-  ): Promise<{ pipeline: IPipeline; versions: IPipelineVersion[] }> {
-    return this.request<any>(`pipelines/${encodeURIComponent(id)}`).then(
-      data => ({
+  /** A pipeline with its newest versions (up to KFP's 200 a page) and their total. */
+  getPipeline(id: string): Promise<{
+    pipeline: IPipeline;
+    versions: IPipelineVersion[];
+    total: number;
+  }> {
+    return this.request<any>(
+      `pipelines/${encodeURIComponent(id)}?page_size=200`
+    ).then(data => {
+      const versions: IPipelineVersion[] = data?.versions ?? [];
+      return {
         pipeline: data?.pipeline ?? data,
-        versions: data?.versions ?? data?.pipeline?.versions ?? []
-      })
-    );
+        versions,
+        total: Number(data?.total_size ?? versions.length)
+      };
+    });
   }
 
   getVersion(

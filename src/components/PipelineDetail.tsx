@@ -61,6 +61,7 @@ export function PipelineDetail(props: {
   const { service, status, pipelineId, trans, onError } = props;
   const [pipeline, setPipeline] = React.useState<IPipeline | null>(null);
   const [versions, setVersions] = React.useState<IPipelineVersion[]>([]);
+  const [totalVersions, setTotalVersions] = React.useState(0);
   const [versionId, setVersionId] = React.useState('');
   const [summary, setSummary] = React.useState<ISpecSummary | null>(null);
   const [version, setVersion] = React.useState<IPipelineVersion | null>(null);
@@ -83,6 +84,7 @@ export function PipelineDetail(props: {
         );
         setPipeline(data.pipeline);
         setVersions(sorted);
+        setTotalVersions(Math.max(data.total, sorted.length));
         const wanted = props.selectVersion;
         setVersionId(current =>
           wanted && sorted.some(v => v.id === wanted)
@@ -131,7 +133,7 @@ export function PipelineDetail(props: {
       body: trans._n(
         'Delete “%2” and its only version? This cannot be undone.',
         'Delete “%2” and all its %1 versions? This cannot be undone.',
-        versions.length,
+        totalVersions,
         name
       ),
       buttons: [
@@ -255,7 +257,7 @@ export function PipelineDetail(props: {
               </Button>
             </div>
             <h3 className="jp-KFPConnect-subTitle">
-              {trans.__('Versions (%1)', versions.length)}
+              {trans.__('Versions (%1)', totalVersions)}
             </h3>
             {versions.length > 0 && (
               <HTMLSelect

@@ -32,6 +32,7 @@ export class UploadFormModel {
   constructor(
     readonly service: KFPService,
     readonly source: UploadSource,
+    private readonly trans: TranslationBundle,
     options: {
       scope: Scope;
       multiUser: boolean;
@@ -147,7 +148,7 @@ export class UploadFormModel {
       this.update({
         problem: {
           code: 'bad_request',
-          message: 'Choose the pipeline this version belongs to.',
+          message: this.trans.__('Choose the pipeline this version belongs to.'),
           fix: '',
           yaml: '',
           status: 400
@@ -473,7 +474,7 @@ export async function openUploadDialog(options: {
 }): Promise<UploadOutcome | null> {
   const { trans, connection } = options;
   const status = connection.status;
-  const form = new UploadFormModel(options.service, options.source, {
+  const form = new UploadFormModel(options.service, options.source, trans, {
     scope: status?.multi_user === false ? 'shared' : options.scope,
     multiUser: status?.multi_user !== false,
     namespace: status?.namespace ?? '',
