@@ -11,7 +11,6 @@ Nothing heavy is imported at module level: ``kfp`` (~0.5 s) and ``httpx`` load o
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import threading
 import time
@@ -83,6 +82,8 @@ def no_server_problem() -> Problem:
 
 
 def _is_loopback(url: str) -> bool:
+    import ipaddress
+
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
