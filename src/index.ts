@@ -13,7 +13,7 @@ import { addCommands } from './commands';
 import { ConnectionModel, PipelineListModel } from './model';
 import { kernelsPlugin } from './kernels';
 import { KFPPanel } from './panel';
-import { DEFAULT_SETTINGS, readSettings } from './settings';
+import { applySettings, DEFAULT_SETTINGS } from './settings';
 import { IKFPConnect, PLUGIN_ID, TRANSLATION_DOMAIN } from './tokens';
 import { checkVersion } from './version';
 
@@ -70,33 +70,11 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
     restorer?.add(panel, 'jp-kfp-connect-panel');
     addCommands(app, panel, trans, palette, fileBrowserFactory);
 
-    const settingsLoaded = settingRegistry
-      ? settingRegistry
-          .load(PLUGIN_ID)
-          .then(settings => {
-            const apply = () => {
-              const s = readSettings(settings);
-              pipelines.configure({
-                pageSize: s.pageSize,
-                searchDebounceMs: s.searchDebounceMs
-              });
-              connection.startPolling(s.statusPollSeconds);
-              return s;
-            };
-            const first = apply();
-            pipelines.configure({
-              scope: first.defaultScope,
-              sortBy: first.defaultSort
-            });
-            settings.changed.connect(apply);
-          })
-          .catch(reason => {
-            console.warn('jupyter_kfp_connect: settings not loaded', reason);
-            connection.startPolling(DEFAULT_SETTINGS.statusPollSeconds);
-          })
-      : Promise.resolve(
-          connection.startPolling(DEFAULT_SETTINGS.statusPollSeconds)
-        );
+    const settingsLoaded = applySettings(
+      settingRegistry,
+      connection,
+      pipelines
+    );
     // The first status after the settings, so the first list uses them.
     void settingsLoaded.then(() => connection.refreshStatus());
 

@@ -1,6 +1,7 @@
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
-import { IPanelSettings, Scope } from './tokens';
+import type { ConnectionModel, PipelineListModel } from './model';
+import { IPanelSettings, PLUGIN_ID, Scope } from './tokens';
 
 /** Defaults, identical to schema/plugin.json (the schema is what users see). */
 export const DEFAULT_SETTINGS: IPanelSettings = {
@@ -30,4 +31,37 @@ export function readSettings(
     defaultSort: get('defaultSort') || DEFAULT_SETTINGS.defaultSort,
     statusPollSeconds: Math.max(0, get('statusPollSeconds'))
   };
+}
+
+/**
+ * Load the settings into the models (before the first list is fetched) and follow
+ * later changes; without a registry, the defaults apply.
+ */
+export async function applySettings(
+  registry: ISettingRegistry | null,
+  connection: ConnectionModel,
+  pipelines: PipelineListModel
+): Promise<void> {
+  const apply = (settings: ISettingRegistry.ISettings | null) => {
+    const s = readSettings(settings);
+    pipelines.configure({
+      pageSize: s.pageSize,
+      searchDebounceMs: s.searchDebounceMs
+    });
+    connection.startPolling(s.statusPollSeconds);
+    return s;
+  };
+  if (!registry) {
+    apply(null);
+    return;
+  }
+  try {
+    const settings = await registry.load(PLUGIN_ID);
+    const first = apply(settings);
+    pipelines.configure({ scope: first.defaultScope, sortBy: first.defaultSort });
+    settings.changed.connect(() => apply(settings));
+  } catch (reason) {
+    console.warn('jupyter_kfp_connect: settings not loaded', reason);
+    apply(null);
+  }
 }

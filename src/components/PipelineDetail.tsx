@@ -193,6 +193,7 @@ export function PipelineDetail(props: {
           minimal
           small
           className="jp-KFPConnect-back"
+          autoFocus
           onClick={props.onBack}
           aria-label={trans.__('Back to the list')}
         >
