@@ -29,7 +29,8 @@ export function SignInForm(props: {
     initialMethod(status?.auth)
   );
   const [host, setHost] = React.useState(status?.host ?? '');
-  const [username, setUsername] = React.useState('');
+  // After an expiry the name is known: only the password is asked again.
+  const [username, setUsername] = React.useState(status?.username ?? '');
   const [password, setPassword] = React.useState('');
   const [connector, setConnector] = React.useState(
     status?.connector || 'local'
