@@ -28,7 +28,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="port (0 = any free port; default 8080)")
     p.add_argument("--db", default=":memory:", help="SQLite file to keep pipelines in (default: memory)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
-                   help="create N demo pipelines in the demo namespace (and N shared ones)")
+                   help="create N demo pipelines in the demo namespace (and N shared ones) "
+                        "when the store holds none yet, so a kept --db is seeded once")
     p.add_argument("--session-lifetime", type=float, metavar="SECONDS",
                    help="session cookie lifetime (gateway modes; default 86400)")
     p.add_argument("--approval", action="store_true", help="show Dex's approval screen (gateway modes)")
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     from .server import Sandbox
 
     sb = Sandbox(mode=args.mode, db=args.db, host=args.host, port=args.port, **options)
-    if args.seed:
+    if args.seed and not sb.store.counts()["pipelines"]:
         sb.controls.seed("", args.seed, prefix="shared")
         if sb.multi_user:
             sb.controls.seed(DEMO_NAMESPACE, args.seed, versions=2, prefix="demo")

@@ -124,26 +124,49 @@ def test_make_front_refuses_unknown_modes_and_options():
         make_front("in-cluster", None, approval=True)
 
 
-def test_cli_prints_urls_and_credentials_and_stops_on_sigterm():
+def _cli_env() -> dict:
     import os
-    import signal
+
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+
+
+def _start_cli(*args: str):
+    """The sandbox CLI in a subprocess; returns it with what it printed up to "Press Ctrl+C"."""
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_kfp_connect.sandbox.cli", "--mode", "in-cluster", "--port", "0",
-         "--seed", "2", "--istio-denial"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-    )
+    proc = subprocess.Popen([sys.executable, "-m", "jupyter_kfp_connect.sandbox.cli", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_cli_env())
+    lines: list[str] = []
+    while not lines or not lines[-1].startswith("Press Ctrl+C"):
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            raise AssertionError("the sandbox exited early")
+        lines.append(line.rstrip())
+    return proc, lines
+
+
+def _stop_cli(proc) -> None:
+    import signal
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+def _origin(lines: list[str]) -> str:
+    return next(line.split()[-1] for line in lines if "API origin" in line)
+
+
+def test_cli_prints_urls_and_credentials_and_stops_on_sigterm():
+    import os
+    import subprocess
+    import sys
+
+    proc, lines = _start_cli("--mode", "in-cluster", "--seed", "2", "--istio-denial")
     try:
-        lines = []
-        while not lines or not lines[-1].startswith("Press Ctrl+C"):
-            line = proc.stdout.readline()
-            assert line, "the sandbox exited early"
-            lines.append(line.rstrip())
         text = "\n".join(lines)
-        url = next(line.split()[-1] for line in lines if "API origin" in line)
+        url = _origin(lines)
         token_file = next(line.split()[3] for line in lines if "ServiceAccount token" in line)
         assert "export KF_PIPELINES_SA_TOKEN_PATH=" in text
         with open(token_file) as handle:
@@ -153,10 +176,28 @@ def test_cli_prints_urls_and_credentials_and_stops_on_sigterm():
         denied = httpx.get(f"{url}{LIST}", headers={"kubeflow-userid": "user@example.com"})
         assert denied.text == "RBAC: access denied"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
+        _stop_cli(proc)
     assert not os.path.exists(token_file)
 
     wrong = subprocess.run([sys.executable, "-m", "jupyter_kfp_connect.sandbox.cli", "--mode", "standalone",
-                            "--approval"], capture_output=True, text=True, env=env, timeout=30)
+                            "--approval"], capture_output=True, text=True, env=_cli_env(), timeout=30)
     assert wrong.returncode != 0 and "--approval does not apply to --mode standalone" in wrong.stderr
+
+
+def test_cli_keeps_a_db_file_and_seeds_it_once(tmp_path):
+    """The demo restarts the sandbox on the same file: uploads survive, seeds do not pile up."""
+    db = str(tmp_path / "demo.db")
+    proc, lines = _start_cli("--mode", "standalone", "--db", db, "--seed", "3")
+    try:
+        url = _origin(lines)
+        uploaded = httpx.post(f"{url}/apis/v2beta1/pipelines", json={"name": "mine", "display_name": "mine"})
+        assert uploaded.status_code == 200, uploaded.text
+    finally:
+        _stop_cli(proc)
+
+    proc, lines = _start_cli("--mode", "standalone", "--db", db, "--seed", "3")
+    try:
+        names = [p["display_name"] for p in httpx.get(f"{_origin(lines)}{LIST}").json()["pipelines"]]
+    finally:
+        _stop_cli(proc)
+    assert sorted(names) == ["mine", "shared-00001", "shared-00002", "shared-00003"]
