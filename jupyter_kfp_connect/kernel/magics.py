@@ -239,8 +239,22 @@ class KFPMagics(Magics):
             show(Link(url, "Open in the KFP UI"))
 
     def _cmd_run(self, args: argparse.Namespace) -> None:
+        from IPython.utils.capture import capture_output
+
         from .display import Fields, Link, show
 
+        # kfp.Client displays its own bare "Experiment details." / "Run details." links; the
+        # table below says the same with names, so keep only ours.
+        with capture_output(stdout=False, stderr=False, display=True):
+            run_id = self._start_run(args)
+        show(Fields([("run id", run_id), ("experiment", args.experiment),
+                     ("namespace", self.client().get_user_namespace() or "")], title="Run started"))
+        ui = self.link.connection().get("ui_host") or ""
+        if ui:
+            show(Link(f"{ui.rstrip('/')}/#/runs/details/{run_id}", "Open the run in the KFP UI"))
+
+    def _start_run(self, args: argparse.Namespace) -> str:
+        """Start a run of a kernel function, a package file, or an uploaded pipeline."""
         params = parse_params(args.param)
         client = self.client()
         namespace = client.get_user_namespace() or None
@@ -265,11 +279,7 @@ class KFPMagics(Magics):
                 job_name=run_name or f"{args.pipeline} run", pipeline_id=pipeline_id,
                 version_id=version_id, params=params)
             run_id = run.run_id
-        show(Fields([("run id", run_id), ("experiment", args.experiment),
-                     ("namespace", namespace or "")], title="Run started"))
-        ui = self.link.connection().get("ui_host") or ""
-        if ui:
-            show(Link(f"{ui.rstrip('/')}/#/runs/details/{run_id}", "Open the run in the KFP UI"))
+        return run_id
 
     def _cmd_open(self, args: argparse.Namespace) -> None:
         from .display import Link, show
