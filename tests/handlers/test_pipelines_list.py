@@ -45,9 +45,8 @@ async def test_pages_through_more_than_200_private_pipelines(kfp, sb, namespace)
     assert len(_list_requests(sb)) == 3
 
 
+@pytest.mark.parametrize("kfp_mode", ["dex"], indirect=True)  # single-user KFP has no private scope
 async def test_shared_scope_lists_shared_pipelines_only(kfp, sb, namespace):
-    if not sb.multi_user:
-        pytest.skip("single-user KFP has no private scope")
     sb.controls.seed("", 12, prefix="common")
     sb.controls.seed(namespace, 5, prefix="mine")
     await kfp.connect()
@@ -149,9 +148,8 @@ async def test_unknown_pipeline_is_not_found(kfp):
     assert code == 404 and error_of(body)["code"] == "not_found"
 
 
+@pytest.mark.parametrize("kfp_mode", ["dex"], indirect=True)  # standalone KFP needs no sign-in
 async def test_list_needs_a_signed_in_connection(kfp, sb):
-    if not sb.multi_user:
-        pytest.skip("standalone KFP needs no sign-in")
     code, body = await kfp("GET", "pipelines")
     assert code >= 400 and error_of(body)["code"] == "not_signed_in", body
 
