@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+from ..errors import KFPConnectError
+from . import diagnose
+
 log = logging.getLogger(__name__)
 
 ENV_ENDPOINT = "KF_PIPELINES_ENDPOINT"
@@ -82,13 +85,22 @@ class ConnectionConfig:
 
 def normalise_host(text: str) -> str:
     """What people paste: the KFP UI's URL (``.../pipeline/#/pipelines``), a trailing slash,
-    no scheme. Keep scheme, host and path; like kfp.Client, default to https."""
+    no scheme. Keep scheme, host and path; like kfp.Client, default to https.
+
+    Raises ``bad_url`` (400) for what no request could be sent to (a port that is not a
+    number, an unclosed ``[``, no host, a scheme other than http/https)."""
     text = (text or "").strip()
     if not text:
         return ""
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as err:
+        raise KFPConnectError.from_problem(diagnose.bad_url(text, str(err))) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise KFPConnectError.from_problem(diagnose.bad_url(text, "it needs http:// or https:// and a host name"))
     return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
@@ -115,8 +127,12 @@ def resolve(traits: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
     token_path = pick("token_path", ENV_TOKEN_PATH, DEFAULT_TOKEN_PATH)
     namespace_path = pick("namespace_path", None, DEFAULT_NAMESPACE_PATH)
     namespace = pick("namespace", None, "")
+    try:
+        host = normalise_host(host)
+    except KFPConnectError:
+        host = host.strip()  # kept as written: the first request reports it as bad_url
     return ConnectionConfig(
-        host=normalise_host(host),
+        host=host,
         ui_host=ui_host.rstrip("/"),
         namespace=namespace,
         auth=str(traits.get("auth") or "auto").lower(),

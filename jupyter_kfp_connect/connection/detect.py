@@ -35,6 +35,7 @@ HEALTHZ = "/apis/v2beta1/healthz"
 JSON = "json"                    # a JSON answer (KFP's, success or error)
 KFP_UNAUTHENTICATED = "kfp_401"  # KFP itself: no identity (gRPC code 16)
 LOGIN_REDIRECT = "login_redirect"  # 3xx to Dex / oauth2-proxy / authservice
+REDIRECT = "redirect"            # 3xx to the same resource elsewhere (http -> https, another prefix)
 OAUTH2_401 = "oauth2_401"        # oauth2-proxy on an API route: 401 with body {}
 SIGNIN_PAGE = "signin_page"      # oauth2-proxy on other routes: 403 HTML sign-in page
 ISTIO_DENIED = "istio_denied"    # Istio's bare "RBAC: access denied"
@@ -56,7 +57,7 @@ def classify(response: httpx.Response) -> str:
     ctype = response.headers.get("content-type", "").lower()
     body = response.content.strip()
     if response.is_redirect and response.headers.get("location"):
-        return LOGIN_REDIRECT
+        return REDIRECT if _same_resource(response) else LOGIN_REDIRECT
     if response.status_code == 403 and b"RBAC: access denied" in body[:200] and "html" not in ctype:
         return ISTIO_DENIED
     if response.status_code == 401:
@@ -71,6 +72,24 @@ def classify(response: httpx.Response) -> str:
     if "json" in ctype or _json(response) is not None:
         return JSON
     return OTHER
+
+
+def _same_resource(response: httpx.Response) -> bool:
+    """A redirect to the same API path under another scheme or prefix is not a login: login
+    fronts send you to their own pages (``/oauth2/start``, ``/dex/auth``, an IdP)."""
+    try:
+        asked = response.request.url
+    except RuntimeError:  # a Response built without its request
+        return False
+    target = asked.join(response.headers["location"])
+    api = asked.path[asked.path.find("/apis/"):] if "/apis/" in asked.path else asked.path
+    return bool(api) and target.path.endswith(api)
+
+
+def redirect_target(response: httpx.Response, host: str) -> str:
+    """The KFP endpoint a same-resource redirect points at (``host`` rebuilt), or ''."""
+    target = str(response.request.url.join(response.headers["location"]))
+    return target[: -len(HEALTHZ)] if target.endswith(HEALTHZ) else ""
 
 
 def front_of(response: httpx.Response) -> str:
@@ -121,9 +140,19 @@ async def probe(client: httpx.AsyncClient, host: str, headers: dict[str, str] | 
     """Ask ``host``'s healthz what stands in front of KFP. Never raises for network trouble."""
     try:
         response = await _get(client, host + HEALTHZ, headers)
+    except httpx.InvalidURL as err:
+        return ProbeResult("bad_url", problem=diagnose.bad_url(host, str(err)))
     except httpx.HTTPError as err:
         return await _probe_transport_failure(client, host, headers, err, alternatives)
     verdict = classify(response)
+    if verdict == REDIRECT:
+        target = redirect_target(response, host)
+        if target and httpx.URL(target).scheme != httpx.URL(host).scheme:
+            return ProbeResult("http_vs_https", problem=diagnose.http_vs_https(host, target),
+                               note=f"{host} redirects to {target}")
+        if target:
+            return ProbeResult("wrong_path", problem=diagnose.wrong_path(host, target, f"it redirects to {target}"),
+                               note=f"{host} redirects to {target}")
     if verdict == JSON and response.status_code == 200:
         data = _json(response)
         return ProbeResult(JSON, healthz=data if isinstance(data, dict) else {},

@@ -208,10 +208,10 @@ def not_json(url: str, status: int, content_type: str) -> Problem:
     )
 
 
-def wrong_path(host: str, suggestion: str) -> Problem:
+def wrong_path(host: str, suggestion: str, seen: str = "healthz answered 404") -> Problem:
     return Problem(
         "wrong_path",
-        f"There is no Kubeflow Pipelines API under {host} (healthz answered 404).",
+        f"There is no Kubeflow Pipelines API under {host} ({seen}).",
         fix=f"Use {suggestion} instead." if suggestion else
             "Use the KFP API's base URL: behind the Kubeflow gateway that ends in /pipeline.",
         status=502,
@@ -228,6 +228,29 @@ def http_vs_https(host: str, suggestion: str) -> Problem:
         status=502,
         details={"suggestion": suggestion},
     )
+
+
+def bad_url(text: str, reason: str) -> Problem:
+    return Problem(
+        "bad_url",
+        f"{text!r} is not a usable KFP address: {reason}.",
+        fix="Give the KFP endpoint as https://HOST/pipeline (your Kubeflow dashboard's address "
+            "plus /pipeline), or http://127.0.0.1:PORT for a kubectl port-forward.",
+        status=400,
+    )
+
+
+# What a request can raise before KFP answers: the network, TLS, or a URL httpx refuses.
+TRANSPORT_ERRORS = (httpx.HTTPError, httpx.InvalidURL)
+
+
+def transport_problem(host: str, exc: BaseException) -> Problem:
+    """The Problem for a request that never got an answer."""
+    if isinstance(exc, httpx.InvalidURL):
+        return bad_url(host, str(exc))
+    if is_tls_failure(exc):
+        return tls_error(host, transport_reason(exc))
+    return unreachable(host, transport_reason(exc))
 
 
 def unreachable(host: str, reason: str) -> Problem:
@@ -300,17 +323,6 @@ def is_tls_failure(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def is_wrong_protocol(exc: BaseException) -> bool:
-    """An https request sent to a plain-HTTP port (or the reverse) fails like this."""
-    text = ""
-    seen: BaseException | None = exc
-    while seen is not None:
-        text += f" {type(seen).__name__} {seen}"
-        seen = seen.__cause__ or seen.__context__
-    return any(s in text for s in ("WRONG_VERSION_NUMBER", "wrong version number", "RemoteProtocolError",
-                                   "record layer failure", "SSLError", "UNEXPECTED_EOF"))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -150,6 +150,8 @@ class Connection:
         if self.state == EXPIRED and not self.keep_signed_in:
             raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
         if self.credentials is None:
+            if self.state == ERROR and self.problem is not None:  # e.g. no token mounted, a bad URL
+                raise KFPConnectError.from_problem(self.problem)
             raise KFPConnectError.from_problem(diagnose.not_signed_in(self.host, self._front()))
         try:
             return self.credentials.headers()
@@ -197,11 +199,15 @@ class Connection:
         """First use: run detection once and connect when no login is needed."""
         if self._started:
             return
-        async with self._start_lock:
+        async with self._start_lock:  # concurrent first requests wait for the one detection
             if self._started:
                 return
-            self._started = True
-            await self._auto_connect()
+            try:
+                await self._auto_connect()
+            except KFPConnectError as err:  # e.g. a configured host no request can be sent to
+                self._fail(err.problem)
+            finally:
+                self._started = True
 
     async def _auto_connect(self) -> None:
         self.plan = await detection.detect(self.config, self._http())
@@ -313,18 +319,17 @@ class Connection:
         headers = {**extra_headers, **self.headers()}
         try:
             response = await self._http().request(method, url, headers=headers, follow_redirects=False, **kwargs)
-        except httpx.HTTPError as err:
-            problem = (diagnose.tls_error(self.host, diagnose.transport_reason(err)) if diagnose.is_tls_failure(err)
-                       else diagnose.unreachable(self.host, diagnose.transport_reason(err)))
-            self.problem = problem
-            raise KFPConnectError.from_problem(problem) from None
+        except diagnose.TRANSPORT_ERRORS as err:
+            self.problem = diagnose.transport_problem(self.host, err)
+            raise KFPConnectError.from_problem(self.problem) from None
         verdict = detection.classify(response)
         credentials = self.credentials
         if response.status_code == 401 and isinstance(credentials, (TokenFile, BearerToken)):
             # KFP's TokenReview, or Istio's JWT check in front of it, refused the token
             source = "mounted ServiceAccount token" if isinstance(credentials, TokenFile) else "bearer token"
             raise self._fail(diagnose.token_rejected(self.host, source=source))
-        if verdict in detection.LOGIN_VERDICTS or (verdict == detection.HTML and credentials and credentials.expires) \
+        login_page = verdict == detection.HTML and response.status_code < 400  # a 404/502 page is no login
+        if verdict in detection.LOGIN_VERDICTS or (login_page and credentials and credentials.expires) \
                 or (verdict == detection.KFP_UNAUTHENTICATED and credentials and credentials.expires):
             if credentials is not None and credentials.expires:
                 if retry and self.keep_signed_in and self._password is not None:
@@ -339,7 +344,7 @@ class Connection:
             problem = self._istio_problem()
             self.problem = problem
             raise KFPConnectError.from_problem(problem)
-        if verdict in (detection.HTML, detection.OTHER) and response.status_code < 500:
+        if verdict in (detection.HTML, detection.OTHER, detection.REDIRECT) and response.status_code < 500:
             raise KFPConnectError.from_problem(
                 diagnose.not_json(url, response.status_code, response.headers.get("content-type", "")))
         if self.state == ERROR and response.status_code < 400:
@@ -398,7 +403,8 @@ class Connection:
             from ..kfp_api import KFPApi
 
             env = await KFPApi(self).env_info()
-            owned = [ns for ns in (env or {}).get("namespaces", []) if ns.get("namespace")]
+            listed = (env or {}).get("namespaces") or []
+            owned = [ns for ns in listed if isinstance(ns, dict) and ns.get("namespace")]
             if owned:
                 self._namespace, self.namespace_source = owned[0]["namespace"], "dashboard"
                 return
@@ -435,8 +441,12 @@ class Connection:
         return self.config.auth if self.config.auth != "auto" else "auto"
 
     async def _dex_credentials(self, username: str, password: Secret, connector: str, *,
-                               state: str) -> SessionCookies:
-        """Walk the Dex flow in a fresh client (its own cookie jar) and keep every cookie it set."""
+                               state: str | None) -> SessionCookies:
+        """Walk the Dex flow in a fresh client (its own cookie jar) and keep every cookie it set.
+        A failure is recorded with ``state``; with ``state=None`` it is only raised."""
+        def fail(problem: Problem) -> KFPConnectError:
+            return self._fail(problem, state=state) if state else KFPConnectError.from_problem(problem)
+
         from .dex import dex_login
 
         async with httpx.AsyncClient(verify=_ssl_verify(self.config), timeout=_timeout(self.config),
@@ -444,16 +454,14 @@ class Connection:
             try:
                 await dex_login(client, self.host, username, password.reveal(), connector)
             except KFPConnectError as err:
-                raise self._fail(err.problem, state=state) from None
-            except httpx.HTTPError as err:
-                problem = (diagnose.tls_error(self.host, diagnose.transport_reason(err))
-                           if diagnose.is_tls_failure(err) else diagnose.unreachable(self.host, diagnose.transport_reason(err)))
-                raise self._fail(problem, state=state) from None
+                raise fail(err.problem) from None
+            except diagnose.TRANSPORT_ERRORS as err:
+                raise fail(diagnose.transport_problem(self.host, err)) from None
             pairs = [(cookie.name, cookie.value or "") for cookie in client.cookies.jar]
         if not pairs:
-            raise self._fail(Problem("login_flow_unexpected", "The Kubeflow login finished without setting a "
-                                     "session cookie.", fix="Check the URL points at the Kubeflow gateway.",
-                                     status=502), state=state)
+            raise fail(Problem("login_flow_unexpected", "The Kubeflow login finished without setting a "
+                               "session cookie.", fix="Check the URL points at the Kubeflow gateway.",
+                               status=502))
         return SessionCookies(pairs, kind="dex")
 
     async def _adopt(self, credentials: Credentials, *, namespace: str, raise_errors: bool = False) -> None:
@@ -503,18 +511,33 @@ class Connection:
                 self._expire()
                 raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
             try:
-                self.credentials = await self._dex_credentials(self.username, password, self.connector, state=EXPIRED)
-            except KFPConnectError:
-                self.credentials = None
-                self._password = None
-                self.keep_signed_in = False
+                credentials = await self._dex_credentials(self.username, password, self.connector, state=None)
+            except KFPConnectError as err:
+                if self._password is not password:  # signed out, or in anew, while Dex answered
+                    return self._superseded()
+                transient = err.code in ("unreachable", "tls_error")
+                if not transient:  # the password no longer works: forget it, ask the person
+                    self.credentials = None
+                    self._password = None
+                    self.keep_signed_in = False
                 self._expire()
+                if transient:  # keep the password; the next request tries again
+                    self.problem = err.problem
+                    raise
                 raise KFPConnectError.from_problem(diagnose.session_expired(self.host)) from None
+            if self._password is not password:
+                return self._superseded()
+            self.credentials = credentials
             self.state = CONNECTED
             self.problem = None
             self.connected_at = time.time()
             self.generation += 1
             self._notify("relogin")
+
+    def _superseded(self) -> None:
+        """A renewal finished after a sign-out (raise) or a new sign-in (use that one)."""
+        if self.state != CONNECTED:
+            raise KFPConnectError.from_problem(diagnose.not_signed_in(self.host, self._front()))
 
     def _expire(self) -> None:
         if self.state != EXPIRED:

@@ -130,3 +130,135 @@ async def test_dex_login_leaves_cookies_only_in_its_own_client(dex_sb):
     async with httpx.AsyncClient() as client:
         await dex_login(client, dex_sb.kfp_host, USER, PASSWORD)
         assert dex_sb.front.cookie_name in client.cookies
+
+
+async def test_concurrent_first_requests_all_wait_for_detection(sandbox_factory):
+    """Requests arriving together on first use must not see a half-started connection."""
+    sb = sandbox_factory("standalone")
+    sb.controls.latency(0.2)  # detection takes a while, as over a real network
+    conn = connection_for(sb)
+
+    async def first_use() -> str:
+        await conn.start()
+        return conn.state
+
+    try:
+        assert await asyncio.gather(*(first_use() for _ in range(5))) == ["connected"] * 5
+    finally:
+        sb.controls.latency(0)
+        await conn.close()
+
+
+async def test_sign_out_during_a_renewal_stays_signed_out(dex_sb):
+    """A "keep me signed in" renewal that finishes after the person signed out is dropped."""
+    conn = connection_for(dex_sb)
+    try:
+        await conn.login(auth="dex", username=USER, password=PASSWORD, keep_signed_in=True)
+        dex_sb.controls.expire_sessions()
+        dex_sb.controls.latency(0.1)  # the Dex walk takes several requests: time to sign out
+        pending = asyncio.ensure_future(conn.request("GET", "pipelines", params={"namespace": NAMESPACE}))
+        await asyncio.sleep(0.25)
+        conn.logout()
+        with pytest.raises(KFPConnectError) as err:
+            await pending
+        assert err.value.code == "not_signed_in"
+        assert conn.state == "signed_out" and conn.credentials is None
+    finally:
+        dex_sb.controls.latency(0)
+        await conn.close()
+
+
+def test_a_host_no_request_can_go_to_is_a_bad_url():
+    from jupyter_kfp_connect.connection.config import normalise_host
+
+    assert normalise_host("kf.example.com/pipeline/#/pipelines") == "https://kf.example.com/pipeline/"[:-1]
+    for text in ("https://kf.example.com:abc/pipeline", "http://[::1", "ftp://kf.example.com", "http://"):
+        with pytest.raises(KFPConnectError) as err:
+            normalise_host(text)
+        assert err.value.code == "bad_url" and err.value.status == 400 and "https://HOST/pipeline" in err.value.problem.fix
+
+
+async def test_a_configured_bad_host_is_reported_not_a_crash():
+    conn = Connection("tester", resolve({"host": "https://kf.example.com:abc/pipeline"}, {}))
+    try:
+        await conn.start()
+        assert conn.state == "error" and conn.problem.code == "bad_url"
+        with pytest.raises(KFPConnectError) as err:
+            await conn.request("GET", "healthz")
+        assert err.value.code == "bad_url"
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def not_kfp():
+    """A web server in front of nothing (own thread and loop, like the sandbox): nginx-style HTML
+    error pages under ``/err/CODE/`` and a 308 of everything under ``/moved/`` to https."""
+    import threading
+
+    import tornado.httpserver
+    import tornado.netutil
+    import tornado.web
+
+    class ErrorPage(tornado.web.RequestHandler):
+        def get(self, code: str, _rest: str) -> None:
+            self.set_status(int(code))
+            self.set_header("Content-Type", "text/html")
+            self.finish(f"<html><body><center><h1>{code} {self._reason}</h1></center><hr>nginx</body></html>")
+
+    class Moved(tornado.web.RequestHandler):
+        def get(self, _rest: str) -> None:
+            self.redirect(f"https://127.0.0.1:{port}{self.request.uri}", status=308)
+
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    port = sockets[0].getsockname()[1]
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        server = tornado.httpserver.HTTPServer(tornado.web.Application([
+            (r"/err/(\d+)/(.*)", ErrorPage), (r"/moved/(.*)", Moved)]))
+        server.add_sockets(sockets)
+        loop.call_soon(ready.set)
+        loop.run_forever()
+        server.stop()
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait(10)
+    yield f"http://127.0.0.1:{port}"
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+async def test_an_html_error_page_is_not_an_expired_session(dex_sb, not_kfp):
+    conn = connection_for(dex_sb)
+    try:
+        await conn.login(auth="dex", username=USER, password=PASSWORD, keep_signed_in=True)
+        dex_sb.controls.clear_log()
+        for code in (404, 502):
+            response_or_error = None
+            try:  # through the connection's own sender, with the session's cookies
+                response_or_error = await conn._send("GET", f"{not_kfp}/err/{code}/apis/v2beta1/pipelines")
+            except KFPConnectError as err:
+                response_or_error = err
+            if code == 404:
+                assert isinstance(response_or_error, KFPConnectError) and response_or_error.code == "not_json"
+            else:
+                assert response_or_error.status_code == 502
+        assert conn.state == "connected"
+        # no sign-in was attempted for a page that only said "not found" or "bad gateway"
+        assert not [r for r in dex_sb.controls.request_log() if "/dex/" in r["path"]]
+    finally:
+        await conn.close()
+
+
+async def test_a_redirect_to_https_is_http_vs_https_not_a_login(not_kfp):
+    from jupyter_kfp_connect.connection import detect
+
+    async with httpx.AsyncClient() as client:
+        result = await detect.probe(client, f"{not_kfp}/moved/pipeline")
+    assert result.verdict == "http_vs_https"
+    assert result.problem.details["suggestion"] == not_kfp.replace("http://", "https://") + "/moved/pipeline"
