@@ -44,7 +44,7 @@ class InvalidPackage(ValueError):
     """A package KFP would refuse. ``reason`` is one sentence a person can act on;
     ``code`` is ``invalid_package`` or ``package_too_large`` (the extension's error codes).
     ``stage`` says where KFP refuses it: ``"file"`` (reading the upload: size, kind, archive;
-    KFP answers 400) or ``"spec"`` (the pipeline inside; KFP's upload answers 500)."""
+    KFP answers 400) or ``"spec"`` (the pipeline inside, found while creating; also 400)."""
 
     def __init__(self, reason: str, code: str = "invalid_package", stage: str = "spec") -> None:
         super().__init__(reason)

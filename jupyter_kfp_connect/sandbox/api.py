@@ -274,14 +274,14 @@ class _Upload(_Api):
         return {str(k): str(v) for k, v in tags.items()}
 
     def read(self, data: bytes, filename: str, failure: str, creating: str) -> packages.PipelinePackage:
-        """KFP refuses a bad *file* with 400 before anything else, but finds a bad *spec*
-        only while creating, and answers that with 500."""
+        """KFP refuses a bad *file* while reading the upload and a bad *spec* while creating
+        the pipeline; both are the caller's invalid argument, so both answer 400."""
         try:
             return packages.read_package(data, filename)
         except packages.InvalidPackage as exc:
             if exc.stage == "file":
                 raise ApiError(400, f"{failure}: Error read pipeline file.: {exc.reason}") from exc
-            raise ApiError(500, f"{creating}: {creating} due to template creation error: "
+            raise ApiError(400, f"{creating}: {creating} due to template creation error: "
                                 f"Invalid input error: {exc.reason}") from exc
 
 

@@ -54,18 +54,18 @@ def test_archives_upload(upload, compiled) -> None:
 @pytest.mark.parametrize("data, filename, status, words", [
     (b"PK\x03\x04broken", "p.zip", 400, "zip"),
     (b"\x89PNG\r\n", "logo.png", 400, "not a pipeline package"),
-    (b"", "empty.yaml", 500, "template creation error"),
-    (b"pipelineInfo: {name: x}\nroot: [", "bad.yaml", 500, "not valid YAML"),
+    (b"", "empty.yaml", 400, "template creation error"),
+    (b"pipelineInfo: {name: x}\nroot: [", "bad.yaml", 400, "not valid YAML"),
 ], ids=["broken-zip", "png", "empty", "invalid-yaml"])
 def test_bad_packages(upload, data, filename, status, words) -> None:
-    # KFP refuses an unreadable file with 400 but finds a bad spec while creating (500).
+    # KFP refuses an unreadable file while reading it and a bad spec while creating: 400 both.
     _upload_error(upload(data, filename=filename), status, words)
 
 
 def test_spec_errors_match_package_validation(upload, compiled) -> None:
     spec = yaml.safe_load(compiled["tiny"].read_bytes())
     spec["pipelineInfo"].pop("name")
-    _upload_error(upload(yaml.safe_dump(spec).encode(), filename="x.yaml"), 500, "pipelineInfo.name")
+    _upload_error(upload(yaml.safe_dump(spec).encode(), filename="x.yaml"), 400, "pipelineInfo.name")
 
 
 def test_32_megabyte_limit(upload, compiled) -> None:
@@ -111,3 +111,27 @@ def test_gateway_prefix_serves_the_same_api(http, upload, compiled) -> None:
     created = upload(compiled["tiny"], name="via-gateway", prefix="/pipeline/apis/v2beta1").json()
     listed = http.get(f"{API}/pipelines").json()["pipelines"]
     assert [p["pipeline_id"] for p in listed] == [created["pipeline_id"]]
+
+
+def _reference(kind: str) -> list:
+    from tests.sandbox.test_packages import _corpus
+
+    return _corpus(kind)
+
+
+@pytest.mark.parametrize("path", _reference("valid"))
+def test_upload_accepts_every_package_kfp_accepts(http, upload, path) -> None:
+    response = upload(path.read_bytes(), filename=path.name, name=f"ref-{path.stem}")
+    assert response.status_code == 200, response.text
+    pid = response.json()["pipeline_id"]
+    versions = http.get(f"{API}/pipelines/{pid}/versions").json()["pipeline_versions"]
+    assert len(versions) == 1 and versions[0]["pipeline_spec"]
+
+
+@pytest.mark.parametrize("path", _reference("invalid"))
+def test_upload_refuses_every_package_kfp_refuses_with_400(http, upload, path) -> None:
+    response = upload(path.read_bytes(), filename=path.name, name=f"ref-{path.stem}")
+    assert response.status_code == 400, response.text
+    assert set(response.json()) == {"error_message", "error_details"}
+    # nothing half-created
+    assert http.get(f"{API}/pipelines/names/ref-{path.stem}").status_code == 404
