@@ -355,6 +355,17 @@ export class PipelineListModel {
     await this._load(this._generation, this._nextToken);
   }
 
+  /** After a failure: ask again for the page that failed (the first one if none loaded). */
+  async retry(): Promise<void> {
+    if (this._loading) {
+      return;
+    }
+    if (this._pages === 0) {
+      return this.refresh();
+    }
+    await this._load(this._generation, this._nextToken);
+  }
+
   /** Drop everything (signed out). */
   clear(): void {
     this._generation++;

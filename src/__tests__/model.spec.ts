@@ -24,11 +24,15 @@ function fakeServer(handler: (endPoint: string, init: RequestInit) => any) {
 
 /** `total` pipelines served `page_size` at a time, newest first, with a name search. */
 function pipelineServer(total: number) {
+  return fakeServer(pipelinePages(total));
+}
+
+function pipelinePages(total: number) {
   const all: IPipeline[] = Array.from({ length: total }, (_, i) => ({
     id: `id-${total - i}`,
     display_name: `pipeline-${String(total - i).padStart(5, '0')}`
   }));
-  return fakeServer(endPoint => {
+  return (endPoint: string) => {
     const url = new URL(endPoint, 'http://x/');
     const search = url.searchParams.get('search') ?? '';
     const size = Number(url.searchParams.get('page_size'));
@@ -40,7 +44,7 @@ function pipelineServer(total: number) {
       next_page_token: next,
       total_size: hits.length
     };
-  });
+  };
 }
 
 const OPTIONS = {
@@ -185,6 +189,28 @@ describe('PipelineListModel', () => {
     expect(seen).toEqual(['session_expired']);
     await list.loadMore(); // failed: scrolling does not hammer the server
     expect(calls).toHaveLength(1);
+  });
+
+  it('retries the page that failed and keeps the pages before it', async () => {
+    const pages = pipelinePages(120);
+    let failNext = false;
+    const { service, calls } = fakeServer(endPoint => {
+      if (failNext) {
+        failNext = false;
+        return new ApiError(problem('unreachable', 502));
+      }
+      return pages(endPoint);
+    });
+    const list = new PipelineListModel(service, OPTIONS);
+    await list.refresh();
+    failNext = true;
+    await list.loadMore();
+    expect(list.error?.code).toBe('unreachable');
+    expect(list.items).toHaveLength(50);
+    await list.retry();
+    expect(list.error).toBeNull();
+    expect(list.items).toHaveLength(100);
+    expect(calls[2].endPoint).toBe(calls[1].endPoint); // the same page again
   });
 });
 

@@ -80,7 +80,15 @@ export function PipelineList(props: {
 
   const maybeLoadMore = React.useCallback(() => {
     const node = scroller.current;
-    if (!node || model.loading || !model.hasMore || model.error) {
+    // A hidden panel (collapsed sidebar, another tab) has no height: "the end is in view"
+    // would then hold for every page and fetch them all.
+    if (
+      !node ||
+      node.clientHeight === 0 ||
+      model.loading ||
+      !model.hasMore ||
+      model.error
+    ) {
       return;
     }
     if (node.scrollTop + node.clientHeight >= node.scrollHeight - SCROLL_MARGIN) {
@@ -92,6 +100,16 @@ export function PipelineList(props: {
   React.useEffect(() => {
     maybeLoadMore();
   });
+  // ... and check again when the panel is shown or resized.
+  React.useEffect(() => {
+    const node = scroller.current;
+    if (!node || typeof ResizeObserver === 'undefined') {
+      return;
+    }
+    const observer = new ResizeObserver(() => maybeLoadMore());
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [maybeLoadMore]);
 
   const sorts = [
     { value: 'created_at desc', label: trans.__('Newest first') },
@@ -151,9 +169,7 @@ export function PipelineList(props: {
             <Button
               small
               className="jp-mod-styled"
-              onClick={() =>
-                void (model.loaded ? model.loadMore() : model.refresh())
-              }
+              onClick={() => void model.retry()}
             >
               {trans.__('Retry')}
             </Button>
