@@ -4,7 +4,7 @@ import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { IProblem, KFPService, toProblem } from '../api';
+import { ApiError, IProblem, KFPService, toProblem } from '../api';
 import { ConnectionModel } from '../model';
 import { IPipeline, ISpecSummary, Scope, UploadSource } from '../tokens';
 import {
@@ -38,8 +38,11 @@ export class UploadFormModel {
       multiUser: boolean;
       namespace: string;
       pipeline?: IPipeline | null;
+      /** Told of every failed upload (an expired session sends the panel to sign-in). */
+      onProblem?: (problem: IProblem) => void;
     }
   ) {
+    this._onProblem = options.onProblem;
     this.fileName = sourceName(source);
     this.scope = options.scope;
     this.multiUser = options.multiUser;
@@ -177,6 +180,9 @@ export class UploadFormModel {
     this.problem = outcome.problem;
     this.duplicate = outcome.duplicate;
     this._changed.emit();
+    if (outcome.problem) {
+      this._onProblem?.(outcome.problem);
+    }
     return false;
   }
 
@@ -198,6 +204,7 @@ export class UploadFormModel {
   }
 
   private _nameEdited = false;
+  private readonly _onProblem?: (problem: IProblem) => void;
   private _searchGen = 0;
   private _changed = new Signal<this, void>(this);
 }
@@ -478,7 +485,8 @@ export async function openUploadDialog(options: {
     scope: status?.multi_user === false ? 'shared' : options.scope,
     multiUser: status?.multi_user !== false,
     namespace: status?.namespace ?? '',
-    pipeline: options.pipeline
+    pipeline: options.pipeline,
+    onProblem: problem => connection.handleError(new ApiError(problem))
   });
   void form.validate();
   const buttons = [
