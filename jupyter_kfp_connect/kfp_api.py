@@ -9,6 +9,7 @@ a :class:`~jupyter_kfp_connect.errors.Problem`. Add typed calls here (one small 
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -33,6 +34,16 @@ def kfp_message(response: httpx.Response) -> str:
     return ""
 
 
+_DENIED_NAMESPACE = re.compile(r"ResourceAttributes\{Namespace:([a-z0-9]([-a-z0-9]*[a-z0-9])?)[,}]")
+
+
+def denied_namespace(message: str) -> str:
+    """The namespace in KFP's SubjectAccessReview denial
+    (``...&ResourceAttributes{Namespace:team-a,Verb:delete,...}``), or ''."""
+    found = _DENIED_NAMESPACE.search(message or "")
+    return found.group(1) if found else ""
+
+
 class KFPApi:
     """Typed async KFP calls for one connection (cheap to build: one per request is fine)."""
 
@@ -45,7 +56,8 @@ class KFPApi:
         message = kfp_message(response)
         status = response.status_code
         if status == 403:
-            return self.connection.rbac_problem(namespace, message)
+            # A call by id does not know the pipeline's namespace; KFP's denial names it.
+            return self.connection.rbac_problem(namespace or denied_namespace(message), message)
         if status == 404:
             return Problem("not_found", message or "Not found.", status=404)
         if status == 409:

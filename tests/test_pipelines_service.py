@@ -112,3 +112,23 @@ def test_name_filter_is_kfps_json_filter():
 
 def test_default_version_name():
     assert re.fullmatch(r"my-pipe-\d{8}-\d{6}", default_version_name("my-pipe"))
+
+
+async def test_denial_on_a_pipeline_by_id_names_its_namespace(dex):
+    """Reading, versioning and deleting go by id; the RoleBinding must be for the pipeline's
+    namespace (from KFP's denial), not for the shared one."""
+    [pid] = dex.controls.seed("alice", 1, prefix="alices")
+    dex.rbac.grant(USER, "alice", "view")  # may look, may not change
+    conn = await _connect(dex)
+    try:
+        service = PipelinesService(conn)
+        detail = await service.get(pid)
+        assert detail["pipeline"]["namespace"] == "alice"
+        with pytest.raises(KFPConnectError) as denied:
+            await service.delete_pipeline(pid)
+    finally:
+        await conn.close()
+    problem = denied.value.problem
+    assert problem.code == "rbac_denied" and problem.details["namespace"] == "alice"
+    assert "namespace alice" in problem.message and "namespace: alice" in problem.yaml
+    assert dex.store.counts()["pipelines"] == 1
