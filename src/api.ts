@@ -211,20 +211,32 @@ export class KFPService {
     );
   }
 
-  /** A pipeline with its newest versions (up to KFP's 200 a page) and their total. */
-  getPipeline(id: string): Promise<{
+  /**
+   * A pipeline with a page of its versions (newest first, KFP's 200 a page), their total,
+   * and the token of the next (older) page.
+   */
+  getPipeline(
+    id: string,
+    pageToken = ''
+  ): Promise<{
     pipeline: IPipeline;
     versions: IPipelineVersion[];
     total: number;
+    nextPageToken: string;
   }> {
+    const query = new URLSearchParams({ page_size: '200' });
+    if (pageToken) {
+      query.set('page_token', pageToken);
+    }
     return this.request<any>(
-      `pipelines/${encodeURIComponent(id)}?page_size=200`
+      `pipelines/${encodeURIComponent(id)}?${query.toString()}`
     ).then(data => {
       const versions: IPipelineVersion[] = data?.versions ?? [];
       return {
         pipeline: data?.pipeline ?? data,
         versions,
-        total: Number(data?.total_size ?? versions.length)
+        total: Number(data?.total_size ?? versions.length),
+        nextPageToken: data?.next_page_token ?? ''
       };
     });
   }

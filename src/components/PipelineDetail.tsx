@@ -62,6 +62,8 @@ export function PipelineDetail(props: {
   const [pipeline, setPipeline] = React.useState<IPipeline | null>(null);
   const [versions, setVersions] = React.useState<IPipelineVersion[]>([]);
   const [totalVersions, setTotalVersions] = React.useState(0);
+  const [olderToken, setOlderToken] = React.useState('');
+  const [loadingOlder, setLoadingOlder] = React.useState(false);
   const [versionId, setVersionId] = React.useState('');
   const [summary, setSummary] = React.useState<ISpecSummary | null>(null);
   const [version, setVersion] = React.useState<IPipelineVersion | null>(null);
@@ -85,6 +87,7 @@ export function PipelineDetail(props: {
         setPipeline(data.pipeline);
         setVersions(sorted);
         setTotalVersions(Math.max(data.total, sorted.length));
+        setOlderToken(data.nextPageToken);
         const wanted = props.selectVersion;
         setVersionId(current =>
           wanted && sorted.some(v => v.id === wanted)
@@ -121,6 +124,23 @@ export function PipelineDetail(props: {
       live = false;
     };
   }, [pipelineId, versionId]);
+
+  /** The next page of older versions (KFP pages them 200 at a time). */
+  const loadOlder = async () => {
+    setLoadingOlder(true);
+    try {
+      const data = await service.getPipeline(pipelineId, olderToken);
+      setVersions(current => {
+        const seen = new Set(current.map(v => v.id));
+        return [...current, ...data.versions.filter(v => !seen.has(v.id))];
+      });
+      setOlderToken(data.nextPageToken);
+    } catch (error) {
+      setProblem(onError(error));
+    } finally {
+      setLoadingOlder(false);
+    }
+  };
 
   const name = pipeline?.display_name || pipeline?.name || pipelineId;
   const selected =
@@ -271,6 +291,20 @@ export function PipelineDetail(props: {
                   label: `${v.display_name || v.name || v.id} · ${formatTime(v.created_at)}`
                 }))}
               />
+            )}
+            {olderToken && (
+              <Button
+                small
+                className="jp-mod-styled jp-KFPConnect-olderVersions"
+                disabled={loadingOlder}
+                onClick={() => void loadOlder()}
+              >
+                {trans.__(
+                  'Load older versions (%1 of %2 shown)',
+                  versions.length,
+                  totalVersions
+                )}
+              </Button>
             )}
             {selected && (
               <div className="jp-KFPConnect-version">

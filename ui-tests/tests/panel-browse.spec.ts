@@ -1,6 +1,12 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { DEMO_NAMESPACE, shootBothThemes, signedIn } from './panel-helpers';
+import {
+  DEMO_NAMESPACE,
+  DEMO_USER,
+  SANDBOX,
+  shootBothThemes,
+  signedIn
+} from './panel-helpers';
 
 test.describe('browsing pipelines', () => {
   test('pages through 500 pipelines by scrolling', async ({ page }) => {
@@ -110,5 +116,46 @@ test.describe('browsing pipelines', () => {
     await shootBothThemes(page, 'detail', panel);
     await detail.getByRole('button', { name: 'Back to the list' }).click();
     await expect(panel.locator('.jp-KFPConnect-pipeline')).toHaveCount(5);
+  });
+
+  test('a pipeline with more versions than KFP pages at once loads the older ones', async ({
+    page,
+    request
+  }) => {
+    const post = async (control: string, data: object) => {
+      const reply = await request.post(`${SANDBOX}/_sandbox/${control}`, { data });
+      expect(reply.ok()).toBe(true);
+    };
+    await post('rbac', {
+      action: 'grant',
+      user: DEMO_USER,
+      namespace: 'versions-ns',
+      role: 'edit'
+    });
+    await post('seed', {
+      namespace: 'versions-ns',
+      count: 1,
+      versions: 230,
+      prefix: 'many'
+    });
+    const panel = await signedIn(page);
+    await panel
+      .locator('#jp-KFPConnect-namespace-select')
+      .selectOption({ label: 'Other namespace…' });
+    const typed = panel.getByLabel('Namespace name');
+    await typed.fill('versions-ns');
+    await typed.press('Enter');
+    await panel.locator('.jp-KFPConnect-pipeline', { hasText: 'many-00001' }).click();
+    const detail = panel.locator('.jp-KFPConnect-detail');
+    await expect(detail.getByText('Versions (230)')).toBeVisible();
+    const options = detail.locator('.jp-KFPConnect-versionSelect option');
+    await expect(options).toHaveCount(200);
+    await detail
+      .getByRole('button', { name: 'Load older versions (200 of 230 shown)' })
+      .click();
+    await expect(options).toHaveCount(230);
+    await expect(
+      detail.getByRole('button', { name: /Load older versions/ })
+    ).toHaveCount(0);
   });
 });
