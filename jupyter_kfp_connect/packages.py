@@ -93,10 +93,8 @@ def read_package(data: bytes, filename: str) -> PipelinePackage:
 
     Raises InvalidPackage with the reason KFP would give, in plainer words."""
     if len(data) > MAX_PACKAGE_BYTES:
-        raise InvalidPackage(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; KFP accepts at most 32 MB.",
-            code="package_too_large", stage="file",
-        )
+        raise InvalidPackage(f"The file is {_size(len(data))}; KFP accepts at most {_size(MAX_PACKAGE_BYTES)}.",
+                             code="package_too_large", stage="file")
     try:
         raw = _extract(data, filename)
     except InvalidPackage as exc:
@@ -141,6 +139,7 @@ def _from_zip(data: bytes) -> bytes:
                 raise InvalidPackage("The zip file is empty; put the pipeline YAML inside it.")
             chosen = next((m for m in members if m.filename == "pipeline.yaml"), members[0])
             _require_yaml_member(chosen.filename, "zip")
+            _require_unpacked_size(chosen.file_size)
             return archive.read(chosen)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
         raise InvalidPackage(f"The zip file is damaged and cannot be read ({exc}).") from exc
@@ -157,9 +156,24 @@ def _from_tarball(data: bytes) -> bytes:
             handle = archive.extractfile(chosen)
             if handle is None:
                 raise InvalidPackage(f"{chosen.name} in the tarball is not a regular file.")
-            return handle.read()
+            _require_unpacked_size(chosen.size)
+            return handle.read(MAX_PACKAGE_BYTES + 1)
     except (tarfile.TarError, gzip.BadGzipFile, EOFError, OSError, zlib.error) as exc:
         raise InvalidPackage(f"The tarball is damaged and cannot be read ({exc}).") from exc
+
+
+def _require_unpacked_size(size: int) -> None:
+    """A small archive can unpack to gigabytes; like KFP, refuse what exceeds the limit."""
+    if size > MAX_PACKAGE_BYTES:
+        raise InvalidPackage(
+            f"The pipeline file inside the archive unpacks to {_size(size)}; KFP accepts at most "
+            f"{_size(MAX_PACKAGE_BYTES)}.", code="package_too_large", stage="file")
+
+
+def _size(n: int) -> str:
+    """32 MB exactly, or bytes where MB would round a refused size down to the limit."""
+    mib = n / (1024 * 1024)
+    return f"{mib:g} MB" if mib == int(mib) else f"{mib:.1f} MB ({n:,} bytes)"
 
 
 def _require_yaml_member(name: str, kind: str) -> None:

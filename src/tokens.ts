@@ -29,7 +29,8 @@ export namespace CommandIDs {
 }
 
 /** File names the file browser offers "Upload to Kubeflow Pipelines" for. */
-export const PIPELINE_FILE_PATTERN = /\.(ya?ml|json|zip|tar\.gz|tgz)$/i;
+// Case-sensitive like KFP's server, which refuses 'X.YAML'.
+export const PIPELINE_FILE_PATTERN = /\.(ya?ml|json|zip|tar\.gz|tgz)$/;
 
 /** The version handshake outcome. */
 export interface IVersionCheck {

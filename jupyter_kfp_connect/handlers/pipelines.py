@@ -82,7 +82,8 @@ class _UploadHandler(_PipelinesHandler):
             raise KFPConnectError(
                 "bad_request", "Send the package as multipart field 'file', or JSON {\"path\": ...} "
                 "naming a file in the Jupyter root.", status=400)
-        data, filename = await asyncio.to_thread(read_root_file, self.root_dir, path)
+        allow_hidden = bool(getattr(self.contents_manager, "allow_hidden", False))
+        data, filename = await asyncio.to_thread(read_root_file, self.root_dir, path, allow_hidden)
         return data, filename, {k: str(fields.get(k) or "") for k in _UPLOAD_FIELDS}
 
     @property
@@ -172,9 +173,10 @@ class ValidateHandler(_UploadHandler):
         self.reply(package_json(package, filename, len(data)))
 
 
-def read_root_file(root_dir: str, path: str) -> tuple[bytes, str]:
+def read_root_file(root_dir: str, path: str, allow_hidden: bool = False) -> tuple[bytes, str]:
     """Read ``path`` (relative to the Jupyter root, as the contents API names files).
-    Symlinks and ``..`` are resolved first, so nothing outside the root is ever opened."""
+    Symlinks and ``..`` are resolved first, so nothing outside the root is ever opened, and
+    hidden files stay hidden unless the contents manager shows them (``allow_hidden``)."""
     if not root_dir:
         raise KFPConnectError("bad_request", "This server has no file root to read from.", status=400)
     root = os.path.realpath(root_dir)
@@ -189,7 +191,8 @@ def read_root_file(root_dir: str, path: str) -> tuple[bytes, str]:
             "path_outside_root", f"{path} is outside the Jupyter root; only files under it "
             "can be uploaded.", fix="Copy the file into the Jupyter file browser's folders.",
             status=403, details={"path": path})
-    if not os.path.isfile(target):
+    hidden = any(part.startswith(".") for part in os.path.relpath(target, root).split(os.sep))
+    if not os.path.isfile(target) or (hidden and not allow_hidden):
         raise KFPConnectError("not_found", f"There is no file {path} in the Jupyter root.",
                               status=404, details={"path": path})
     if os.path.getsize(target) > MAX_PACKAGE_BYTES:

@@ -176,6 +176,13 @@ async def test_paths_outside_the_root_are_refused(kfp, sb, scaler_yaml, jp_root_
         assert code == 403 and error_of(body)["code"] == "path_outside_root", (path, body)
     code, body = await kfp("POST", "pipelines", {"path": "missing.yaml"})
     assert code == 404 and error_of(body)["code"] == "not_found"
+    # hidden files stay hidden, as in the file browser (the contents manager's allow_hidden)
+    (jp_root_dir / ".secret").mkdir()
+    (jp_root_dir / ".secret" / "p.yaml").write_bytes(scaler_yaml)
+    (jp_root_dir / ".hidden.yaml").write_bytes(scaler_yaml)
+    for path in (".secret/p.yaml", ".hidden.yaml"):
+        code, body = await kfp("POST", "validate", {"path": path})
+        assert code == 404 and error_of(body)["code"] == "not_found", (path, body)
     code, body = await kfp("POST", "pipelines", {"nothing": "here"})
     assert code == 400 and error_of(body)["code"] == "bad_request"
     code, body = await kfp("POST", "pipelines", {"path": "x" * 70_000})  # not a path: a mistake

@@ -175,6 +175,27 @@ def test_size_limit(tiny_bytes) -> None:
     with pytest.raises(InvalidPackage) as caught:
         read_package(padded + b"#", "p.yaml")
     assert caught.value.code == "package_too_large" and "32 MB" in caught.value.reason
+    assert "33,554,433 bytes" in caught.value.reason  # not "32.0 MB; at most 32 MB"
+
+
+def test_archives_that_unpack_past_the_limit_are_refused(tiny_bytes) -> None:
+    """A 40 MB pipeline file compresses to a few KB: the unpacked size counts, as in KFP."""
+    huge = tiny_bytes + b"#" * (40 * 1024 * 1024)
+    zipped_buffer = io.BytesIO()
+    with zipfile.ZipFile(zipped_buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("pipeline.yaml", huge)
+    zipped = zipped_buffer.getvalue()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("pipeline.yaml")
+        info.size = len(huge)
+        archive.addfile(info, io.BytesIO(huge))
+    for data, name in ((zipped, "bomb.zip"), (buffer.getvalue(), "bomb.tar.gz")):
+        assert len(data) < 1024 * 1024
+        with pytest.raises(InvalidPackage) as caught:
+            read_package(data, name)
+        assert caught.value.code == "package_too_large" and caught.value.stage == "file"
+        assert "unpacks to 40" in caught.value.reason
 
 
 def test_import_is_cheap() -> None:
