@@ -59,6 +59,10 @@ class ListQuery:
         params: list[Any] = []
         for pred in self.predicates:
             column, op, value = pred["column"], pred["op"], pred["value"]
+            if column in self.listing.time_columns:
+                # KFP keeps times in whole seconds: a filter on a row's own created_at finds
+                # it, and GREATER_THAN T skips everything of second T.
+                column = f"({column} / 1000000)"
             if op == "IN":
                 clauses.append(f"{column} IN ({', '.join('?' * len(value))})" if value else "0")
                 params.extend(value)
@@ -198,11 +202,11 @@ def _value(pred: dict[str, Any], names: dict[str, str]) -> Any:
 
 
 def _scalar(listing: Listing, column: str, value: Any) -> Any:
-    """Compare times in the store's unit (microseconds), numbers given as strings as numbers."""
+    """Times as whole seconds (as KFP compares them), numbers given as strings as numbers."""
     if column in listing.time_columns:
         if isinstance(value, str) and not value.lstrip("-").isdigit():
             value = _timestamp(value)
-        return int(value) * 1_000_000
+        return int(value)
     return value
 
 

@@ -96,6 +96,24 @@ def test_filters(seeded, http, predicate, expected) -> None:
     assert len(response.json().get("pipelines", [])) == expected
 
 
+def test_time_filters_compare_whole_seconds_like_kfp(seeded, http) -> None:
+    """KFP stores created_at in seconds: EQUALS on a pipeline's own time finds it, and
+    GREATER_THAN that time skips everything created in the same second."""
+    pipeline = http.get(f"{API}/pipelines", params={"page_size": 1}).json()["pipelines"][0]
+    created = pipeline["created_at"]  # RFC 3339, whole seconds
+    assert "." not in created
+
+    def count(operation: str) -> int:
+        flt = _filter({"operation": operation, "key": "created_at", "timestamp_value": created})
+        response = http.get(f"{API}/pipelines", params={"filter": flt, "page_size": 200})
+        assert response.status_code == 200, response.text
+        return response.json().get("total_size", 0)
+
+    same_second = count("EQUALS")
+    assert same_second >= 1
+    assert count("GREATER_THAN") + count("LESS_THAN") + same_second == 50
+
+
 def test_filter_is_carried_by_the_token(seeded, http) -> None:
     flt = _filter({"operation": "IS_SUBSTRING", "key": "name", "string_value": "alpha"})
     first = http.get(f"{API}/pipelines", params={"filter": flt, "page_size": 40}).json()
