@@ -42,6 +42,8 @@ class Listing:
     key_column: str = "id"
     default_sort: str = "created_at"
     time_columns: frozenset[str] = frozenset({"created_at"})
+    #: SQL to select from instead of the bare table (adds computed columns such as a run's state)
+    source: str = ""
 
 
 @dataclass

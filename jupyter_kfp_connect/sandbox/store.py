@@ -29,14 +29,18 @@ VERSIONS = Listing("PipelineVersion", {
 EXPERIMENTS = Listing("Experiment", {
     "experiment_id": "id", "id": "id", "display_name": "display_name", "name": "display_name",
     "created_at": "created_at", "description": "description", "namespace": "namespace",
-    "storage_state": "storage_state",
-})
+    "storage_state": "storage_state", "last_run_created_at": "last_run_created_at",
+}, time_columns=frozenset({"created_at", "last_run_created_at"}))
 RUNS = Listing("Run", {
     "run_id": "id", "id": "id", "display_name": "display_name", "name": "display_name",
     "created_at": "created_at", "description": "description", "experiment_id": "experiment_id",
     "namespace": "namespace", "storage_state": "storage_state",
-    "pipeline_version_id": "pipeline_version_id",
-})
+    "pipeline_version_id": "pipeline_version_id", "state": "state",
+    "scheduled_at": "scheduled_at", "finished_at": "finished_at",
+}, time_columns=frozenset({"created_at", "scheduled_at", "finished_at"}),
+   # A run's state follows from its age (PENDING, RUNNING, SUCCEEDED), so it is computed.
+   source="(SELECT *, run_state(created_at) AS state, created_at AS scheduled_at, "
+          "run_finished_at(created_at) AS finished_at FROM runs)")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipelines (
@@ -101,6 +105,9 @@ class Store:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
+        self._db.create_function("run_state", 1, lambda created: self.run_state({"created_at": created})[0])
+        self._db.create_function("run_finished_at", 1,
+                                 lambda created: self.run_state({"created_at": created})[1] or 0)
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
@@ -125,6 +132,7 @@ class Store:
     def _list(self, table: str, scope: list[str], scope_params: list[Any],
               query: ListQuery) -> tuple[list[dict[str, Any]], int, str]:
         clauses, params = query.where()
+        table = query.listing.source or table
         where = " AND ".join(scope + clauses) or "1"
         page, page_params = query.page_clause()
         page_where = f"{where} AND {page}" if page else where

@@ -3,6 +3,7 @@ runs, gRPC-gateway errors, and a file store that survives a restart."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -132,6 +133,41 @@ def test_run_state_moves_with_time(sandbox, http, upload, compiled) -> None:
     listed = http.get(f"{API}/runs", params={"experiment_id": run["experiment_id"]}).json()
     assert [r["run_id"] for r in listed["runs"]] == [run["run_id"]]
     assert http.delete(f"{API}/runs/{run['run_id']}").json() == {}
+
+
+def test_runs_filter_and_sort_by_state_and_experiments_by_last_run(sandbox, http, upload, compiled) -> None:
+    """What the KFP UI asks for: runs by state or finish time, experiments by their last run."""
+    sandbox.store.run_starts_after, sandbox.store.run_finishes_after = 0.0, 0.4
+    pipeline = upload(compiled["tiny"], name="stateful").json()
+
+    def start(name: str, experiment: str) -> dict:
+        exp = http.post(f"{API}/experiments", json={"display_name": experiment})
+        exp_id = exp.json()["experiment_id"] if exp.status_code == 200 else next(
+            e["experiment_id"] for e in http.get(f"{API}/experiments").json()["experiments"]
+            if e["display_name"] == experiment)
+        return http.post(f"{API}/runs", json={
+            "display_name": name, "experiment_id": exp_id,
+            "pipeline_version_reference": {"pipeline_id": pipeline["pipeline_id"]}}).json()
+
+    start("old", "first")
+    time.sleep(0.5)  # "old" has finished
+    start("new", "second")
+
+    def runs(predicate: dict | None = None, sort_by: str = "") -> list[str]:
+        params = {"sort_by": sort_by} if sort_by else {}
+        if predicate:
+            params["filter"] = json.dumps({"predicates": [predicate]})
+        response = http.get(f"{API}/runs", params=params)
+        assert response.status_code == 200, response.text
+        return [r["display_name"] for r in response.json().get("runs", [])]
+
+    assert runs({"operation": "EQUALS", "key": "state", "string_value": "SUCCEEDED"}) == ["old"]
+    assert runs({"operation": "EQUALS", "key": "state", "string_value": "RUNNING"}) == ["new"]
+    assert runs(sort_by="finished_at desc") == ["old", "new"]
+    assert runs(sort_by="state") == ["new", "old"]  # RUNNING < SUCCEEDED
+    experiments = http.get(f"{API}/experiments", params={"sort_by": "last_run_created_at desc"})
+    assert experiments.status_code == 200, experiments.text
+    assert [e["display_name"] for e in experiments.json()["experiments"]] == ["second", "first"]
 
 
 def test_run_refusals(http, upload, compiled) -> None:
