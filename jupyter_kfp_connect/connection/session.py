@@ -88,7 +88,6 @@ class Connection:
         self.keep_signed_in = False
         self.namespace_source = ""
         self.access: AccessReport | None = None
-        self.env_info: dict[str, Any] | None = None
         self.connected_at: float | None = None
         #: bumps on every successful (re-)login: kernels compare it to know their headers changed
         self.generation = 0
@@ -221,11 +220,26 @@ class Connection:
         else:
             self.state = SIGNED_OUT
 
-    async def login(self, *, auth: str = "auto", host: str | None = None, username: str | None = None,
-                    password: str | None = None, connector: str | None = None, keep_signed_in: bool = False,
-                    token: str | None = None, cookie: str | None = None, namespace: str | None = None,
-                    verify_ssl: bool | None = None, ca_cert: str | None = None) -> dict[str, Any]:
-        """Sign in explicitly (the panel's form); the request's values beat configuration."""
+    async def login(self, **fields: Any) -> dict[str, Any]:
+        """Sign in explicitly (the panel's form, ``%kfp login``); the request's values beat
+        configuration. A failed sign-in while connected to the same KFP keeps the session
+        that works (one mistyped password must not sign you out)."""
+        working = {name: getattr(self, name) for name in _SESSION_FIELDS} if self.state == CONNECTED else None
+        try:
+            return await self._login(**fields)
+        except KFPConnectError:
+            if working is not None and working["config"].host == self.config.host:
+                for name, value in working.items():
+                    setattr(self, name, value)
+            raise
+
+    async def _login(self, *, auth: str = "auto", host: str | None = None, username: str | None = None,
+                     password: str | None = None, connector: str | None = None, keep_signed_in: bool = False,
+                     token: str | None = None, cookie: str | None = None, namespace: str | None = None,
+                     verify_ssl: bool | None = None, ca_cert: str | None = None) -> dict[str, Any]:
+        if namespace and not NAMESPACE_RE.match(namespace.strip()):
+            raise KFPConnectError("bad_request", f"{namespace!r} is not a valid Kubernetes namespace name.",
+                                  status=400)
         self._started = True
         previous = self.config
         self.config = self._base_config.with_request(host=normalise_host(host or "") or None,
@@ -563,6 +577,12 @@ class Connection:
                 listener(event, self)
             except Exception:  # a listener's bug must not break the connection
                 log.exception("kfp-connect: connection listener failed on %s", event)
+
+
+#: What a sign-in replaces, kept to put back when a new sign-in fails.
+_SESSION_FIELDS = ("config", "credentials", "_password", "username", "keep_signed_in", "connector",
+                   "state", "problem", "healthz", "access", "_namespace", "namespace_source",
+                   "connected_at", "plan")
 
 
 class Connections:

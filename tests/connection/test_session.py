@@ -262,3 +262,26 @@ async def test_a_redirect_to_https_is_http_vs_https_not_a_login(not_kfp):
         result = await detect.probe(client, f"{not_kfp}/moved/pipeline")
     assert result.verdict == "http_vs_https"
     assert result.problem.details["suggestion"] == not_kfp.replace("http://", "https://") + "/moved/pipeline"
+
+
+async def test_a_failed_sign_in_keeps_the_session_that_works(dex_sb):
+    conn = connection_for(dex_sb)
+    try:
+        await conn.login(auth="dex", username=USER, password=PASSWORD, keep_signed_in=True)
+        generation = conn.generation
+        with pytest.raises(KFPConnectError) as err:
+            await conn.login(auth="dex", username="alice@example.com", password="typo")
+        assert err.value.code == "invalid_credentials"
+        assert conn.state == "connected" and conn.username == USER and conn.keep_signed_in
+        assert conn.generation == generation and conn.problem is None
+        answer = await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
+        assert answer.status_code == 200
+        with pytest.raises(KFPConnectError) as err:
+            await conn.login(auth="dex", username=USER, password=PASSWORD, namespace="Not_A_Namespace")
+        assert err.value.code == "bad_request" and conn.state == "connected"
+        conn.logout()
+        with pytest.raises(KFPConnectError):  # signed out first: nothing to keep
+            await conn.login(auth="dex", username=USER, password="typo")
+        assert conn.state == "signed_out"
+    finally:
+        await conn.close()
