@@ -2,14 +2,15 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ISessionContext } from '@jupyterlab/apputils';
+import { ISessionContext, Notification } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { requestAPI } from './api';
-import { PACKAGE_NAME, PLUGIN_ID } from './tokens';
+import { PACKAGE_NAME, PLUGIN_ID, TRANSLATION_DOMAIN } from './tokens';
 
 /** What a Python kernel runs, silently, when it starts or restarts. */
 export const LOAD_EXTENSION = '%load_ext jupyter_kfp_connect';
@@ -43,9 +44,17 @@ export async function injectInto(
     },
     true
   );
-  await future.done;
+  const reply = (await future.done) as KernelMessage.IExecuteReplyMsg | undefined;
+  const content = reply?.content;
+  if (content?.status === 'error') {
+    // Typically: the kernel runs in another environment than the server, without the package.
+    throw new KernelInjectionError(`${content.ename}: ${content.evalue}`);
+  }
   return true;
 }
+
+/** `%load_ext jupyter_kfp_connect` failed inside the kernel. */
+export class KernelInjectionError extends Error {}
 
 /** Watches session contexts and injects on every kernel start and restart. */
 export class KernelInjector {
@@ -53,15 +62,15 @@ export class KernelInjector {
     private readonly enabled: () => boolean,
     private readonly inject: (
       kernel: Kernel.IKernelConnection
-    ) => Promise<boolean> = injectInto
+    ) => Promise<boolean> = injectInto,
+    private readonly onFailure: (reason: unknown) => void = reason =>
+      console.warn(`${PACKAGE_NAME}: could not load into the kernel`, reason)
   ) {}
 
   watch(context: ISessionContext): void {
     const run = (kernel: Kernel.IKernelConnection | null | undefined) => {
       if (kernel && this.enabled()) {
-        this.inject(kernel).catch(reason =>
-          console.warn(`${PACKAGE_NAME}: could not load into the kernel`, reason)
-        );
+        this.inject(kernel).catch(this.onFailure);
       }
     };
     // A new kernel (start, or another kernel chosen).
@@ -98,16 +107,33 @@ export const kernelsPlugin: JupyterFrontEndPlugin<void> = {
   description:
     'Loads kfp_client and the %kfp magic into Python kernels on start and restart.',
   autoStart: true,
-  optional: [INotebookTracker, IConsoleTracker, ISettingRegistry],
+  optional: [INotebookTracker, IConsoleTracker, ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker | null,
     consoles: IConsoleTracker | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
   ): void => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     let userAllows = true;
     let serverAllows = false;
-    const injector = new KernelInjector(() => userAllows && serverAllows);
+    const injector = new KernelInjector(
+      () => userAllows && serverAllows,
+      injectInto,
+      reason => {
+        console.warn(`${PACKAGE_NAME}: could not load into the kernel`, reason);
+        if (reason instanceof KernelInjectionError) {
+          Notification.warning(
+            trans.__(
+              'kfp_client is not available in this kernel (%1). Install jupyter_kfp_connect in the kernel\'s Python environment, or turn this off in Settings → Kubeflow Pipelines.',
+              reason.message
+            ),
+            { autoClose: 10000 }
+          );
+        }
+      }
+    );
     const watchAll = () => {
       notebooks?.forEach(panel => injector.watch(panel.sessionContext));
       notebooks?.widgetAdded.connect((_, panel) =>

@@ -4,10 +4,12 @@ import { Signal } from '@lumino/signaling';
 jest.mock('@jupyterlab/notebook', () => ({ INotebookTracker: {} }));
 jest.mock('@jupyterlab/console', () => ({ IConsoleTracker: {} }));
 jest.mock('@jupyterlab/application', () => ({}));
+jest.mock('@jupyterlab/apputils', () => ({ Notification: { warning: jest.fn() } }));
 
 import {
   injectInto,
   isPython,
+  KernelInjectionError,
   KernelInjector,
   LOAD_EXTENSION,
   serverAllowsInjection
@@ -15,13 +17,13 @@ import {
 import { ApiError } from '../api';
 
 /** A kernel connection as far as injection sees it: info and requestExecute. */
-function fakeKernel(language: string) {
+function fakeKernel(language: string, reply: any = { content: { status: 'ok' } }) {
   const executed: any[] = [];
   const kernel = {
     info: Promise.resolve({ language_info: { name: language } }),
     requestExecute: (content: any, disposeOnDone: boolean) => {
       executed.push({ content, disposeOnDone });
-      return { done: Promise.resolve({}) };
+      return { done: Promise.resolve(reply) };
     }
   };
   return { kernel: kernel as any, executed };
@@ -58,6 +60,29 @@ describe('kernel injection', () => {
     expect(await injectInto(r.kernel)).toBe(false);
     expect(r.executed).toHaveLength(0);
     expect(isPython(undefined)).toBe(false);
+  });
+
+  it('reports a kernel that cannot load the extension instead of leaving a NameError', async () => {
+    const { kernel } = fakeKernel('python', {
+      content: {
+        status: 'error',
+        ename: 'ModuleNotFoundError',
+        evalue: "No module named 'jupyter_kfp_connect'"
+      }
+    });
+    await expect(injectInto(kernel)).rejects.toThrow(
+      "ModuleNotFoundError: No module named 'jupyter_kfp_connect'"
+    );
+    const failures: unknown[] = [];
+    const context = new FakeContext();
+    new KernelInjector(() => true, injectInto, reason => failures.push(reason)).watch(
+      context as any
+    );
+    context.start(kernel);
+    await flush();
+    await flush();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(KernelInjectionError);
   });
 
   it('injects on start and again after a restart, never while turned off', async () => {
