@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any
 
+from jupyter_server.auth.identity import IdentityProvider, LegacyIdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 
@@ -15,6 +17,26 @@ log = logging.getLogger(__name__)
 
 #: The resource name used with ``@authorized`` (jupyter_server's Authorizer sees it).
 AUTH_RESOURCE = "kfp_connect"
+
+
+#: The key of the one person a plain single-user Jupyter server serves.
+OWNER_KEY = "owner"
+
+
+def single_person_server(identity_provider: Any) -> bool:
+    """Jupyter's own identity providers (token or password) serve one person, naming each
+    browser session anew ("Anonymous Io", a random id). Keyed by that name, a second browser
+    or a cleared cookie would lose the KFP session and every token-authenticated script
+    would leave one more connection in memory. JupyterHub and custom providers name people."""
+    if os.environ.get("JUPYTERHUB_USER"):
+        return False
+    return type(identity_provider) in (IdentityProvider, PasswordIdentityProvider, LegacyIdentityProvider)
+
+
+def person_key(identity_provider: Any, user: Any) -> str:
+    if single_person_server(identity_provider):
+        return OWNER_KEY
+    return getattr(user, "username", None) or str(user or "anonymous")
 
 
 class KFPConnectHandler(ExtensionHandlerMixin, APIHandler):
@@ -30,9 +52,8 @@ class KFPConnectHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def user_key(self) -> str:
-        """A stable key for the signed-in Jupyter user (one KFP connection per user)."""
-        user = self.current_user
-        return getattr(user, "username", None) or str(user or "anonymous")
+        """A stable key for the person (one KFP connection each); see :func:`person_key`."""
+        return person_key(self.identity_provider, self.current_user)
 
     def get_json_body_or_empty(self) -> dict[str, Any]:
         """Parse the body as a JSON object; a bad body is the caller's 400, not our 500."""

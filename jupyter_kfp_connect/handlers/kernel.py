@@ -25,7 +25,7 @@ from ..connection import diagnose
 from ..connection.session import CONNECTED, ERROR
 from ..errors import KFPConnectError
 from ..kernel import KERNEL_PREFIX, SECRET_HEADER
-from .base import KFPConnectHandler
+from .base import OWNER_KEY, KFPConnectHandler, single_person_server
 
 #: Seconds a kernel may reuse the headers it gets (it re-asks after that).
 HEADERS_MAX_AGE = 0.5
@@ -68,17 +68,19 @@ class _KernelIdentity:
         return getattr(self._real, name)
 
 
-def owner_key(app: Any) -> str:
+def owner_key(app: Any, identity_provider: Any = None) -> str:
     """Whose connection a kernel uses: the server's user.
 
     Under JupyterHub that is the hub user (``JUPYTERHUB_USER``, the name its identity
-    provider reports). On a plain single-user server every browser is the same person, but
-    Jupyter's default identity provider names each browser session anew; the kernel then
-    follows the connection signed in most recently.
+    provider reports); on a plain single-user server, the one person it serves (the same
+    connection as the panel's). With another identity provider, the kernel follows the
+    connection signed in most recently.
     """
     hub_user = os.environ.get("JUPYTERHUB_USER", "")
     if hub_user:
         return hub_user
+    if single_person_server(identity_provider):
+        return OWNER_KEY
     connections = list(getattr(app, "connections", None) or [])
     if connections:
         latest = max(connections, key=lambda c: (c.credentials is not None, c.connected_at or 0))
@@ -105,7 +107,7 @@ class KernelAuthMixin:
         real = super().identity_provider  # type: ignore[misc]
         if self._kernel_identity is None:
             if self.kernel_authenticated:
-                key = owner_key(self.kfp_app)  # type: ignore[attr-defined]
+                key = owner_key(self.kfp_app, real)  # type: ignore[attr-defined]
                 self._kernel_identity = _KernelIdentity(real, User(username=key, name=key,
                                                                    display_name="kernel"))
             else:

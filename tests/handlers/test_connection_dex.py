@@ -213,3 +213,17 @@ async def test_ldap_connector_from_the_chooser(call, sb):
     assert code == 401 and error_code(body) == "invalid_credentials"
     code, body = await call("POST", "login", {**login, "connector": "github"})
     assert code == 400 and error_code(body) == "bad_request"
+
+
+async def test_one_person_one_session_on_a_single_user_server(call, jp_fetch, jp_serverapp, sb, monkeypatch):
+    """Jupyter's own identity provider names every browser session anew; a second browser
+    (or a script with the server token and no cookie) is still the same person and must not
+    need its own Dex sign-in, nor leave another connection in memory."""
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    code, body = await call("POST", "login", DEX_LOGIN)
+    assert code == 200 and body["state"] == "connected"
+    for _ in range(3):  # no cookie: a new anonymous Jupyter user each time
+        response = await jp_fetch("kfp-connect", "status", method="GET")
+        other = json.loads(response.body)
+        assert other["state"] == "connected" and other["username"] == USER
+    assert [c.user_key for c in kfp_app(jp_serverapp).connections] == ["owner"]
