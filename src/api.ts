@@ -1,5 +1,10 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
 
 import {
   API_NAMESPACE,
@@ -13,8 +18,17 @@ import {
   ISpecSummary,
   IStatus,
   IUploadOptions,
+  TRANSLATION_DOMAIN,
   UploadSource
 } from './tokens';
+
+/** The messages this module writes itself (the server's come translated or as data). */
+let trans: TranslationBundle = nullTranslator.load(TRANSLATION_DOMAIN);
+
+/** Use the application's language for the front end's own error messages. */
+export function setTranslator(translator: ITranslator): void {
+  trans = translator.load(TRANSLATION_DOMAIN);
+}
 
 /** The server's error body: a problem a person can act on. */
 export interface IProblem {
@@ -60,8 +74,8 @@ export async function requestAPI<T>(
   } catch (error) {
     throw new ApiError({
       code: 'server_unreachable',
-      message: `The Jupyter server did not answer: ${String(error)}`,
-      fix: 'Check that the Jupyter server is still running.',
+      message: trans.__('The Jupyter server did not answer: %1', String(error)),
+      fix: trans.__('Check that the Jupyter server is still running.'),
       yaml: '',
       status: 0
     });
@@ -83,11 +97,19 @@ export async function requestAPI<T>(
             code: response.status === 404 ? 'extension_missing' : 'http_error',
             message:
               response.status === 404
-                ? 'The jupyter_kfp_connect server extension is not answering (404).'
-                : `The server answered ${response.status} ${response.statusText}.`,
+                ? trans.__(
+                    'The jupyter_kfp_connect server extension is not answering (404).'
+                  )
+                : trans.__(
+                    'The server answered %1 %2.',
+                    response.status,
+                    response.statusText
+                  ),
             fix:
               response.status === 404
-                ? 'Install the Python package in the environment that runs the Jupyter server and restart it: pip install jupyter_kfp_connect'
+                ? trans.__(
+                    'Install the Python package in the environment that runs the Jupyter server and restart it: pip install jupyter_kfp_connect'
+                  )
                 : '',
             yaml: '',
             status: response.status

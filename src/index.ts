@@ -8,7 +8,7 @@ import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
-import { KFPService } from './api';
+import { KFPService, setTranslator } from './api';
 import { addCommands } from './commands';
 import { ConnectionModel, PipelineListModel } from './model';
 import { kernelsPlugin } from './kernels';
@@ -39,6 +39,7 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
     fileBrowserFactory: IFileBrowserFactory | null
   ): IKFPConnect => {
     translator = translator ?? nullTranslator;
+    setTranslator(translator);
     const trans = translator.load(TRANSLATION_DOMAIN);
     const versionCheck = checkVersion();
     versionCheck.then(check => {

@@ -7,11 +7,20 @@ namespace gets 500 pipelines (enough to page through) and a few shared ones.
 
 import os
 
+from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyterlab.galata import configure_jupyter_server
 
 from jupyter_kfp_connect.sandbox import Sandbox
 
+
+class PerBrowserIdentity(PasswordIdentityProvider):
+    """Each Playwright browser context is a person of its own, as under JupyterHub, so every
+    spec starts signed out. (With Jupyter's own provider a single-user server has one person
+    and one KFP session for all browsers; tests/handlers covers that.)"""
+
+
 configure_jupyter_server(c)  # noqa: F821
+c.ServerApp.identity_provider_class = PerBrowserIdentity  # noqa: F821
 
 c.ServerApp.allow_root = True  # noqa: F821  (CI machines run as root)
 c.LabApp.extension_manager = "readonly"  # noqa: F821

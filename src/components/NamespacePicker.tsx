@@ -51,13 +51,17 @@ export function NamespacePicker(props: {
             }
           }}
           options={[
-            ...offered.map(name => ({
-              value: name,
-              label:
-                model.namespaces?.namespaces.find(n => n.name === name)?.role
-                  ? `${name} (${model.namespaces?.namespaces.find(n => n.name === name)?.role})`
+            ...offered.map(name => {
+              const role = model.namespaces?.namespaces.find(
+                n => n.name === name
+              )?.role;
+              return {
+                value: name,
+                label: role
+                  ? trans.__('%1 (%2)', name, roleLabel(role, trans))
                   : name
-            })),
+              };
+            }),
             { value: OTHER, label: trans.__('Other namespace…') }
           ]}
         />
@@ -93,4 +97,24 @@ export function NamespacePicker(props: {
       )}
     </div>
   );
+}
+
+/** The dashboard's role names, in the user's language. */
+function roleLabel(role: string, trans: TranslationBundle): string {
+  switch (role) {
+    case 'owner':
+      return trans.__('owner');
+    case 'contributor':
+      return trans.__('contributor');
+    case 'viewer':
+      return trans.__('viewer');
+    case 'pod':
+      return trans.__('this pod');
+    case 'config':
+      return trans.__('server default');
+    case 'chosen':
+      return trans.__('chosen');
+    default:
+      return role;
+  }
 }

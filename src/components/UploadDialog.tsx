@@ -247,9 +247,13 @@ function UploadForm(props: {
         {!model.validating && model.summary && !model.invalid && (
           <span className="jp-KFPConnect-ok">
             {trans.__(
-              'A valid KFP pipeline: %1 tasks, %2 parameters.',
-              model.summary.tasks?.length ?? 0,
-              model.summary.parameters?.length ?? 0
+              'A valid KFP pipeline: %1, %2.',
+              trans._n('%1 task', '%1 tasks', model.summary.tasks?.length ?? 0),
+              trans._n(
+                '%1 parameter',
+                '%1 parameters',
+                model.summary.parameters?.length ?? 0
+              )
             )}
           </span>
         )}
