@@ -2,9 +2,11 @@
 
 Precedence, highest first (each value is taken from the first source that sets it):
 
-1. **The explicit request**: the sign-in form or ``%kfp login`` (``POST login`` body:
-   ``host``, ``auth``, ...) and the namespace the user picked (``PUT namespace``, remembered
-   per user in ``<jupyter data dir>/kfp_connect/namespaces.json``; not secret).
+1. **The user's own choices**: the sign-in form or ``%kfp login`` (``POST login`` body:
+   ``host``, ``auth``, ``connector``, ...) and the namespace the user picked (``PUT namespace``,
+   remembered per user and endpoint in ``<jupyter data dir>/kfp_connect/namespaces.json``; not
+   secret). The panel's JupyterLab settings (schema/plugin.json) shape the panel, not the
+   connection.
 2. **Traitlets**: ``c.KFPConnect.host``, ``.ui_host``, ``.namespace``, ``.auth``,
    ``.token_path``, ``.namespace_path``, ``.verify_ssl``, ``.ca_cert``, ``.request_timeout``.
 3. **The environment variables kfp.Client reads**: ``KF_PIPELINES_ENDPOINT`` (host),

@@ -84,46 +84,58 @@ def tls_ca():
     return trustme.CA()
 
 
-@pytest.fixture
-def tls_front(tls_ca, tmp_path):
-    """``tls_front(sandbox)`` -> https URL of the same sandbox served over TLS (a certificate
-    for 127.0.0.1 signed by ``tls_ca``), as a gateway with a private CA would be."""
+def serve_in_thread(app: Any, ssl_options: Any = None) -> tuple[int, Any]:
+    """Serve a tornado ``app`` on a free loopback port from its own thread and event loop
+    (like the sandbox), so the test's loop stays free. Returns the port and a stop function."""
     import asyncio
-    import ssl
     import threading
 
     import tornado.httpserver
     import tornado.netutil
 
-    servers = []
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    port = sockets[0].getsockname()[1]
+    ready = threading.Event()
+    loop = asyncio.new_event_loop()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        server = tornado.httpserver.HTTPServer(app, ssl_options=ssl_options)
+        server.add_sockets(sockets)
+        loop.call_soon(ready.set)
+        loop.run_forever()
+        server.stop()
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait(10)
+
+    def stop() -> None:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+    return port, stop
+
+
+@pytest.fixture
+def tls_front(tls_ca, tmp_path):
+    """``tls_front(sandbox)`` -> https URL of the same sandbox served over TLS (a certificate
+    for 127.0.0.1 signed by ``tls_ca``), as a gateway with a private CA would be."""
+    import ssl
+
+    stops = []
 
     def start(sandbox) -> str:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls_ca.issue_cert("127.0.0.1").configure_cert(context)
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-        port = sockets[0].getsockname()[1]
-        ready = threading.Event()
-        loop = asyncio.new_event_loop()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            server = tornado.httpserver.HTTPServer(sandbox.make_app(), ssl_options=context)
-            server.add_sockets(sockets)
-            loop.call_soon(ready.set)
-            loop.run_forever()
-            server.stop()
-            loop.close()
-
-        thread = threading.Thread(target=serve, daemon=True)
-        thread.start()
-        ready.wait(10)
-        servers.append((loop, thread))
+        port, stop = serve_in_thread(sandbox.make_app(), ssl_options=context)
+        stops.append(stop)
         return f"https://127.0.0.1:{port}"
 
     yield start
-    for loop, thread in servers:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
+    for stop in stops:
+        stop()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from jupyter_kfp_connect.connection.credentials import BearerToken, Secret, Sess
 from jupyter_kfp_connect.connection.dex import dex_login
 from jupyter_kfp_connect.connection.session import Connection
 from jupyter_kfp_connect.errors import KFPConnectError
-from tests.connection.kfp_fixtures import NAMESPACE, PASSWORD, USER
+from tests.connection.kfp_fixtures import NAMESPACE, PASSWORD, USER, serve_in_thread
 
 
 @pytest.fixture
@@ -192,12 +192,8 @@ async def test_a_configured_bad_host_is_reported_not_a_crash():
 
 @pytest.fixture
 def not_kfp():
-    """A web server in front of nothing (own thread and loop, like the sandbox): nginx-style HTML
-    error pages under ``/err/CODE/`` and a 308 of everything under ``/moved/`` to https."""
-    import threading
-
-    import tornado.httpserver
-    import tornado.netutil
+    """A web server in front of nothing: nginx-style HTML error pages under ``/err/CODE/``
+    and a 308 of everything under ``/moved/`` to the same path over https."""
     import tornado.web
 
     class ErrorPage(tornado.web.RequestHandler):
@@ -208,29 +204,12 @@ def not_kfp():
 
     class Moved(tornado.web.RequestHandler):
         def get(self, _rest: str) -> None:
-            self.redirect(f"https://127.0.0.1:{port}{self.request.uri}", status=308)
+            self.redirect(f"https://{self.request.host}{self.request.uri}", status=308)
 
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    port = sockets[0].getsockname()[1]
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        server = tornado.httpserver.HTTPServer(tornado.web.Application([
-            (r"/err/(\d+)/(.*)", ErrorPage), (r"/moved/(.*)", Moved)]))
-        server.add_sockets(sockets)
-        loop.call_soon(ready.set)
-        loop.run_forever()
-        server.stop()
-        loop.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    ready.wait(10)
+    port, stop = serve_in_thread(tornado.web.Application([(r"/err/(\d+)/(.*)", ErrorPage),
+                                                          (r"/moved/(.*)", Moved)]))
     yield f"http://127.0.0.1:{port}"
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    stop()
 
 
 async def test_an_html_error_page_is_not_an_expired_session(dex_sb, not_kfp):

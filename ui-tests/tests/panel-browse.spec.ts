@@ -3,9 +3,10 @@ import { expect, test } from '@jupyterlab/galata';
 import {
   DEMO_NAMESPACE,
   DEMO_USER,
-  SANDBOX,
+  sandboxControl,
   shootBothThemes,
-  signedIn
+  signedIn,
+  typeNamespace
 } from './panel-helpers';
 
 test.describe('browsing pipelines', () => {
@@ -73,10 +74,7 @@ test.describe('browsing pipelines', () => {
     await expect(items.first()).toContainText('team-');
 
     // Manual entry works for a namespace the dashboard does not list.
-    await picker.selectOption({ label: 'Other namespace…' });
-    const typed = panel.getByLabel('Namespace name');
-    await typed.fill(DEMO_NAMESPACE);
-    await typed.press('Enter');
+    await (await typeNamespace(panel, DEMO_NAMESPACE)).press('Enter');
     await expect(picker).toHaveValue(DEMO_NAMESPACE);
     await expect(panel.locator('.jp-KFPConnect-listFooter')).toHaveText('50 of 500');
   });
@@ -85,12 +83,7 @@ test.describe('browsing pipelines', () => {
     page
   }) => {
     const panel = await signedIn(page);
-    await panel
-      .locator('#jp-KFPConnect-namespace-select')
-      .selectOption({ label: 'Other namespace…' });
-    const typed = panel.getByLabel('Namespace name');
-    await typed.fill('no-access-here');
-    await typed.press('Enter');
+    await (await typeNamespace(panel, 'no-access-here')).press('Enter');
     const problem = panel.locator('.jp-KFPConnect-list .jp-KFPConnect-problem');
     await expect(problem).toBeVisible();
     await expect(problem).toHaveAttribute('data-code', /rbac_denied|kfp_error/);
@@ -122,29 +115,20 @@ test.describe('browsing pipelines', () => {
     page,
     request
   }) => {
-    const post = async (control: string, data: object) => {
-      const reply = await request.post(`${SANDBOX}/_sandbox/${control}`, { data });
-      expect(reply.ok()).toBe(true);
-    };
-    await post('rbac', {
+    await sandboxControl(request, 'rbac', {
       action: 'grant',
       user: DEMO_USER,
       namespace: 'versions-ns',
       role: 'edit'
     });
-    await post('seed', {
+    await sandboxControl(request, 'seed', {
       namespace: 'versions-ns',
       count: 1,
       versions: 230,
       prefix: 'many'
     });
     const panel = await signedIn(page);
-    await panel
-      .locator('#jp-KFPConnect-namespace-select')
-      .selectOption({ label: 'Other namespace…' });
-    const typed = panel.getByLabel('Namespace name');
-    await typed.fill('versions-ns');
-    await typed.press('Enter');
+    await (await typeNamespace(panel, 'versions-ns')).press('Enter');
     await panel.locator('.jp-KFPConnect-pipeline', { hasText: 'many-00001' }).click();
     const detail = panel.locator('.jp-KFPConnect-detail');
     await expect(detail.getByText('Versions (230)')).toBeVisible();

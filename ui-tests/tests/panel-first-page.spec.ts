@@ -1,7 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 
-import { SANDBOX, SHOTS, signedIn } from './panel-helpers';
+import { sandboxControl, SHOTS, signedIn, typeNamespace } from './panel-helpers';
 
 /**
  * Measures (and prints) the time from choosing a 10,000-pipeline namespace to its
@@ -9,10 +9,8 @@ import { SANDBOX, SHOTS, signedIn } from './panel-helpers';
  * not asserted: speed targets are read, not timed tests.
  */
 test('first page of a 10,000-pipeline namespace', async ({ page, request }) => {
-  const post = async (control: string, data: object) => {
-    const reply = await request.post(`${SANDBOX}/_sandbox/${control}`, { data });
-    expect(reply.ok()).toBe(true);
-  };
+  const post = (control: string, data: object) =>
+    sandboxControl(request, control, data);
   await post('rbac', {
     action: 'grant',
     user: 'user@example.com',
@@ -22,11 +20,7 @@ test('first page of a 10,000-pipeline namespace', async ({ page, request }) => {
   await post('seed', { namespace: 'big-ns', count: 10000, prefix: 'big' });
 
   const panel = await signedIn(page);
-  await panel
-    .locator('#jp-KFPConnect-namespace-select')
-    .selectOption({ label: 'Other namespace…' });
-  const typed = panel.getByLabel('Namespace name');
-  await typed.fill('big-ns');
+  const typed = await typeNamespace(panel, 'big-ns');
   await post('latency', { seconds: 0.02 });
   try {
     const started = Date.now();

@@ -1,5 +1,5 @@
 import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
-import { Locator } from '@playwright/test';
+import { APIRequestContext, Locator } from '@playwright/test';
 
 /** The sandbox the test server starts (ui-tests/jupyter_server_test_config.py). */
 export const SANDBOX = `http://127.0.0.1:${process.env.KFP_SANDBOX_PORT ?? '8766'}`;
@@ -69,4 +69,27 @@ export async function putFixture(
   destination: string
 ): Promise<void> {
   await page.contents.uploadFile(`fixtures/${fixture}`, destination);
+}
+
+/** Call one of the sandbox's test controls (seed, rbac, latency, expire_sessions, ...). */
+export async function sandboxControl(
+  request: APIRequestContext,
+  control: string,
+  data: object = {}
+): Promise<void> {
+  const reply = await request.post(`${SANDBOX}/_sandbox/${control}`, { data });
+  expect(reply.ok()).toBe(true);
+}
+
+/** Choose "Other namespace…" and type `name`; returns the field (press Enter to use it). */
+export async function typeNamespace(
+  panel: Locator,
+  name: string
+): Promise<Locator> {
+  await panel
+    .locator('#jp-KFPConnect-namespace-select')
+    .selectOption({ label: 'Other namespace…' });
+  const typed = panel.getByLabel('Namespace name');
+  await typed.fill(name);
+  return typed;
 }

@@ -3,7 +3,7 @@ import { expect, test } from '@jupyterlab/galata';
 import {
   DEMO_PASSWORD,
   DEMO_USER,
-  SANDBOX,
+  sandboxControl,
   openPanel,
   shootBothThemes,
   signedIn
@@ -11,10 +11,7 @@ import {
 
 /** The sandbox forgets every Dex session, as a day later. */
 async function expireSessions(request: any): Promise<void> {
-  const reply = await request.post(`${SANDBOX}/_sandbox/expire_sessions`, {
-    data: {}
-  });
-  expect(reply.ok()).toBe(true);
+  await sandboxControl(request, 'expire_sessions');
 }
 
 test.describe('expired sessions', () => {
