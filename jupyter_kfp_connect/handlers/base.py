@@ -72,7 +72,7 @@ class KFPConnectHandler(ExtensionHandlerMixin, APIHandler):
     def reply(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(payload))
+        self.finish(json.dumps(payload, separators=(",", ":")))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Every failure becomes ``{"error": Problem}`` with a sentence a person can act on."""
