@@ -59,7 +59,8 @@ export function ConnectionHeader(props: {
       <div className="jp-KFPConnect-who">
         <span
           className={`jp-KFPConnect-state jp-KFPConnect-state-${status.state}`}
-          aria-label={trans.__('Connection state')}
+          role="status"
+          title={trans.__('Connection state')}
         >
           {stateLabel(status.state, trans)}
         </span>

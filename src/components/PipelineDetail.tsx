@@ -66,6 +66,7 @@ export function PipelineDetail(props: {
   const [loadingOlder, setLoadingOlder] = React.useState(false);
   const [versionId, setVersionId] = React.useState('');
   const [summary, setSummary] = React.useState<ISpecSummary | null>(null);
+  const [summaryDone, setSummaryDone] = React.useState(false);
   const [version, setVersion] = React.useState<IPipelineVersion | null>(null);
   const [problem, setProblem] = React.useState<IProblem | null>(null);
   const [loading, setLoading] = React.useState(true);
@@ -107,6 +108,7 @@ export function PipelineDetail(props: {
   React.useEffect(() => {
     let live = true;
     setSummary(null);
+    setSummaryDone(false);
     setVersion(null);
     if (!versionId) {
       return;
@@ -119,7 +121,8 @@ export function PipelineDetail(props: {
           setSummary(data.summary);
         }
       })
-      .catch(error => live && setProblem(onError(error)));
+      .catch(error => live && setProblem(onError(error)))
+      .finally(() => live && setSummaryDone(true));
     return () => {
       live = false;
     };
@@ -334,7 +337,7 @@ export function PipelineDetail(props: {
                     {trans.__('Delete version')}
                   </Button>
                 </div>
-                <SpecSummary summary={summary} trans={trans} />
+                <SpecSummary summary={summary} done={summaryDone} trans={trans} />
               </div>
             )}
           </>
@@ -347,11 +350,19 @@ export function PipelineDetail(props: {
 /** Parameters (type, default) and tasks (with what each waits for). */
 function SpecSummary(props: {
   summary: ISpecSummary | null;
+  /** The version's answer (or its failure) is in. */
+  done: boolean;
   trans: TranslationBundle;
 }): JSX.Element {
-  const { summary, trans } = props;
+  const { summary, done, trans } = props;
   if (!summary) {
-    return <div className="jp-KFPConnect-muted">{trans.__('Loading…')}</div>;
+    return (
+      <div className="jp-KFPConnect-muted">
+        {done
+          ? trans.__('No pipeline spec to summarise for this version.')
+          : trans.__('Loading…')}
+      </div>
+    );
   }
   return (
     <>

@@ -54,6 +54,7 @@ export function ScopeTabs(props: {
           type="button"
           data-scope={tab.id}
           aria-selected={scope === tab.id}
+          aria-controls={LIST_ID}
           tabIndex={scope === tab.id ? 0 : -1}
           className={`jp-KFPConnect-tab${scope === tab.id ? ' jp-mod-active' : ''}`}
           onClick={() => onChange(tab.id)}
@@ -64,6 +65,9 @@ export function ScopeTabs(props: {
     </div>
   );
 }
+
+/** The list the scope tabs control. */
+const LIST_ID = 'jp-KFPConnect-pipeline-list';
 
 /** Search, sort, refresh, upload, and the list itself with more pages as you scroll. */
 export function PipelineList(props: {
@@ -124,7 +128,7 @@ export function PipelineList(props: {
       : trans._n('%1 pipeline', '%1 pipelines', model.items.length);
 
   return (
-    <div className="jp-KFPConnect-list">
+    <div className="jp-KFPConnect-list" id={LIST_ID}>
       <div className="jp-KFPConnect-listTools">
         <InputGroup
           type="search"
