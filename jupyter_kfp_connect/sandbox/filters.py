@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from .base import ApiError
 
@@ -31,6 +31,7 @@ _SQL_OPS = {"EQUALS": "=", "NOT_EQUALS": "!=", "GREATER_THAN": ">", "GREATER_THA
 _SCALAR_KEYS = {"int_value": "intValue", "long_value": "longValue", "string_value": "stringValue",
                 "timestamp_value": "timestampValue"}
 _LIST_KEYS = {"int_values": "intValues", "long_values": "longValues", "string_values": "stringValues"}
+_PREDICATE_FIELDS = {"operation", "key", *_SCALAR_KEYS, *_SCALAR_KEYS.values(), *_LIST_KEYS, *_LIST_KEYS.values()}
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ class ListQuery:
     def next_token(self, row: dict[str, Any]) -> str:
         """Token whose page starts at ``row`` (the one fetched beyond the page)."""
         token = {"sort": self.sort_column, "desc": self.desc, "filter": self.predicates,
-                 "sort_value": row[self.sort_column], "key_value": row[self.listing.key_column]}
+                 "sort_value": row[self.sort_column], "key_value": row[self.listing.key_column],
+                 "model": self.listing.resource}
         return base64.b64encode(json.dumps(token, separators=(",", ":")).encode()).decode()
 
 
@@ -111,7 +113,7 @@ def parse_list_request(listing: Listing, page_token: str, page_size: str, sort_b
                 raise ApiError(400, "page token does not match the supplied sort by and/or filtering "
                                     "criteria. Either specify the same criteria or leave the latter "
                                     "empty if page token is specified.")
-        if query.sort_column not in listing.fields.values():
+        if token.get("model", listing.resource) != listing.resource or query.sort_column not in listing.fields.values():
             raise ApiError(400, "Invalid page token: it belongs to another listing")
         return query
     return _fresh_query(listing, size, sort_by, filter_spec)
@@ -158,7 +160,7 @@ def _predicates(listing: Listing, filter_spec: str) -> list[dict[str, Any]]:
     if not filter_spec:
         return []
     try:
-        spec = json.loads(unquote(filter_spec))
+        spec = json.loads(unquote_plus(filter_spec))  # Go's url.QueryUnescape: '+' is a space
     except ValueError as exc:
         raise ApiError(400, f"failed to parse valid filter from {filter_spec!r}: {exc}") from exc
     if not isinstance(spec, dict) or not isinstance(spec.get("predicates", []), list):
@@ -169,7 +171,10 @@ def _predicates(listing: Listing, filter_spec: str) -> list[dict[str, Any]]:
 def _predicate(listing: Listing, pred: Any) -> dict[str, Any]:
     if not isinstance(pred, dict):
         raise ApiError(400, "each filter predicate must be an object")
-    op = pred.get("operation", pred.get("op"))
+    unknown = set(pred) - _PREDICATE_FIELDS
+    if unknown:  # KFP's protojson parser is strict
+        raise ApiError(400, f"failed to parse valid filter: unknown field {sorted(unknown)[0]!r}")
+    op = pred.get("operation")
     op = _OP_NAMES.get(op, op) if isinstance(op, int) else op
     if op not in OPERATIONS:
         raise ApiError(400, f"invalid predicate operation: {op}")

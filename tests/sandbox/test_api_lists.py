@@ -130,10 +130,28 @@ def test_filter_is_carried_by_the_token(seeded, http) -> None:
     _filter({"operation": "EQUALS", "key": "name", "string_values": {"values": ["x"]}}),
     _filter({"operation": "IS_SUBSTRING", "key": "name", "int_value": 3}),
     _filter({"operation": "EQUALS", "key": "name"}),
+    _filter({"op": "EQUALS", "key": "name", "string_value": "x"}),  # no such field in KFP's proto
+    _filter({"operation": "EQUALS", "key": "name", "string_value": "x", "colour": "red"}),
 ])
 def test_bad_filters_are_400(http, raw) -> None:
     response = http.get(f"{API}/pipelines", params={"filter": raw})
     assert response.status_code == 400 and response.json()["code"] == 3
+
+
+def test_a_plus_in_a_filter_is_a_space_as_in_go(sandbox, http) -> None:
+    sandbox.store.create_pipeline("", "a b", "a b")
+    sandbox.store.create_pipeline("", "a+b", "a+b")
+    # A '+' that reaches KFP's filter string unescaped is a space to Go's url.QueryUnescape.
+    raw = '{"predicates":[{"operation":"EQUALS","key":"name","string_value":"a+b"}]}'
+    assert names(http.get(f"{API}/pipelines", params={"filter": raw})) == ["a b"]
+
+
+def test_a_page_token_works_only_for_its_own_listing(sandbox, http) -> None:
+    (pipeline_id,) = sandbox.store.seed("", 1, versions=3, prefix="tok")
+    sandbox.store.seed("", 3, prefix="more")
+    token = http.get(f"{API}/pipelines", params={"page_size": 1}).json()["next_page_token"]
+    wrong = http.get(f"{API}/pipelines/{pipeline_id}/versions", params={"page_token": token})
+    assert wrong.status_code == 400 and "another listing" in wrong.json()["message"]
 
 
 def test_versions_list_pages_too(sandbox, http) -> None:
