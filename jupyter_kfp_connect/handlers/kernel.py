@@ -14,6 +14,7 @@ pipelines...) reachable by kernels, so ``%kfp`` reuses their rules instead of re
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 from typing import Any
 
@@ -96,11 +97,14 @@ class KernelAuthMixin:
 
     @property
     def kernel_authenticated(self) -> bool:
-        """True when this request carries this server's kernel secret."""
+        """True when this request carries this server's kernel secret, from this machine:
+        kernels call the loopback URL, so a secret that leaked (an ``env`` dump in a shared
+        notebook) is no use to anyone elsewhere on the network."""
         supplied = self.request.headers.get(SECRET_HEADER, "")  # type: ignore[attr-defined]
         expected = getattr(self.kfp_app, "kernel_secret", "")  # type: ignore[attr-defined]
-        return bool(supplied and expected) and hmac.compare_digest(
-            supplied.encode("utf-8"), expected.encode("utf-8"))
+        if not (supplied and expected and _from_loopback(self.request.remote_ip)):  # type: ignore[attr-defined]
+            return False
+        return hmac.compare_digest(supplied.encode("utf-8"), expected.encode("utf-8"))
 
     @property
     def identity_provider(self) -> Any:
@@ -113,6 +117,13 @@ class KernelAuthMixin:
             else:
                 self._kernel_identity = False
         return self._kernel_identity or real
+
+
+def _from_loopback(remote_ip: str | None) -> bool:
+    try:
+        return ipaddress.ip_address((remote_ip or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def kernel_view(connection: Any) -> dict[str, Any]:

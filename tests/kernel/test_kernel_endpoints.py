@@ -103,3 +103,23 @@ async def test_kernel_connection_reports_the_diagnosis_when_signed_out(jp_server
     assert body["connected"] is False and body["headers"] == {}
     assert body["problem"]["code"] == "not_signed_in" and body["problem"]["fix"]
     assert body["host"] == dex.kfp_host
+
+
+def test_the_secret_counts_only_from_this_machine():
+    """Kernels call the loopback URL; a leaked secret sent from elsewhere gets nothing.
+    (jp_fetch always comes from 127.0.0.1, so the peer address is set here by hand.)"""
+    from types import SimpleNamespace
+
+    from jupyter_kfp_connect.handlers.kernel import KernelAuthMixin
+
+    def request_from(remote_ip: str, secret: str = "s3cret") -> bool:
+        handler = KernelAuthMixin()
+        handler.request = SimpleNamespace(headers={SECRET_HEADER: secret}, remote_ip=remote_ip)
+        handler.kfp_app = SimpleNamespace(kernel_secret="s3cret")
+        return handler.kernel_authenticated
+
+    for local in ("127.0.0.1", "127.0.0.6", "::1"):
+        assert request_from(local), local
+    for remote in ("10.1.2.3", "192.0.2.7", "2001:db8::1", "", "not-an-ip"):
+        assert not request_from(remote), remote
+    assert not request_from("127.0.0.1", secret="wrong")
