@@ -84,15 +84,14 @@ export function PipelineList(props: {
 
   const maybeLoadMore = React.useCallback(() => {
     const node = scroller.current;
-    // A hidden panel (collapsed sidebar, another tab) has no height: "the end is in view"
-    // would then hold for every page and fetch them all.
-    if (
-      !node ||
-      node.clientHeight === 0 ||
-      model.loading ||
-      !model.hasMore ||
-      model.error
-    ) {
+    if (!node || model.loading || !model.hasMore || model.error) {
+      return;
+    }
+    // "The end is in view" is only true of a list laid out on screen: a hidden panel
+    // (collapsed sidebar, another tab) has no height, and a list caught mid-layout can be
+    // as tall as its content, reaching past the window. Either would fetch page after page.
+    const box = node.getBoundingClientRect();
+    if (box.height === 0 || box.bottom > window.innerHeight + 1) {
       return;
     }
     if (node.scrollTop + node.clientHeight >= node.scrollHeight - SCROLL_MARGIN) {
