@@ -446,8 +446,7 @@ class Connection:
                         kwargs: dict[str, Any]) -> httpx.Response:
         """One request straight through the pooled transport. The client layer adds nothing
         we use here (no redirects are followed, credentials travel as explicit headers, no
-        cookie jar) but costs about as much CPU again as the request itself: the list
-        handler's overhead over calling KFP directly is mostly this."""
+        cookie jar), yet costs CPU on every call: about 0.3 ms of a list page's 1.7 ms here."""
         self._http()
         request = httpx.Request(method, url, headers=headers, extensions=self._timeouts, **kwargs)
         response = await self._transport.handle_async_request(request)
