@@ -276,7 +276,10 @@ class Connection:
             self.connector = connector or self.config.dex_auth_type
             self.username = username.strip()
             secret = Secret(password)
-            credentials = await self._dex_credentials(self.username, secret, self.connector, state=SIGNED_OUT)
+            try:
+                credentials = await self._dex_credentials(self.username, secret, self.connector)
+            except KFPConnectError as err:
+                raise self._fail(err.problem, state=SIGNED_OUT) from None
             self.keep_signed_in = bool(keep_signed_in)
             self._password = secret if self.keep_signed_in else None
         elif auth == "token":
@@ -474,28 +477,22 @@ class Connection:
             return "cookie"
         return self.config.auth if self.config.auth != "auto" else "auto"
 
-    async def _dex_credentials(self, username: str, password: Secret, connector: str, *,
-                               state: str | None) -> SessionCookies:
+    async def _dex_credentials(self, username: str, password: Secret, connector: str) -> SessionCookies:
         """Walk the Dex flow in a fresh client (its own cookie jar) and keep every cookie it set.
-        A failure is recorded with ``state``; with ``state=None`` it is only raised."""
-        def fail(problem: Problem) -> KFPConnectError:
-            return self._fail(problem, state=state) if state else KFPConnectError.from_problem(problem)
-
+        Raises without touching the state: a sign-in and a renewal record failures differently."""
         from .dex import dex_login
 
         async with httpx.AsyncClient(verify=_ssl_verify(self.config), timeout=_timeout(self.config),
                                      follow_redirects=False) as client:
             try:
                 await dex_login(client, self.host, username, password.reveal(), connector)
-            except KFPConnectError as err:
-                raise fail(err.problem) from None
             except diagnose.TRANSPORT_ERRORS as err:
-                raise fail(diagnose.transport_problem(self.host, err)) from None
+                raise KFPConnectError.from_problem(diagnose.transport_problem(self.host, err)) from None
             pairs = [(cookie.name, cookie.value or "") for cookie in client.cookies.jar]
         if not pairs:
-            raise fail(Problem("login_flow_unexpected", "The Kubeflow login finished without setting a "
-                               "session cookie.", fix="Check the URL points at the Kubeflow gateway.",
-                               status=502))
+            raise KFPConnectError("login_flow_unexpected", "The Kubeflow login finished without setting a "
+                                  "session cookie.", fix="Check the URL points at the Kubeflow gateway.",
+                                  status=502)
         return SessionCookies(pairs, kind="dex")
 
     async def _adopt(self, credentials: Credentials, *, namespace: str, raise_errors: bool = False) -> None:
@@ -545,19 +542,17 @@ class Connection:
                 self._expire()
                 raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
             try:
-                credentials = await self._dex_credentials(self.username, password, self.connector, state=None)
+                credentials = await self._dex_credentials(self.username, password, self.connector)
             except KFPConnectError as err:
                 if self._password is not password:  # signed out, or in anew, while Dex answered
                     return self._superseded()
-                transient = err.code in ("unreachable", "tls_error")
-                if not transient:  # the password no longer works: forget it, ask the person
-                    self.credentials = None
-                    self._password = None
-                    self.keep_signed_in = False
-                self._expire()
-                if transient:  # keep the password; the next request tries again
+                if err.code in ("unreachable", "tls_error"):  # keep the password: the next request tries again
+                    self._expire()
                     self.problem = err.problem
                     raise
+                # the password no longer works: forget it and ask the person
+                self.credentials, self._password, self.keep_signed_in = None, None, False
+                self._expire()
                 raise KFPConnectError.from_problem(diagnose.session_expired(self.host)) from None
             if self._password is not password:
                 return self._superseded()

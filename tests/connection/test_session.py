@@ -264,3 +264,25 @@ async def test_a_failed_sign_in_keeps_the_session_that_works(dex_sb):
         assert conn.state == "signed_out"
     finally:
         await conn.close()
+
+
+async def test_dex_down_during_a_renewal_keeps_the_password_and_says_why(dex_sb, monkeypatch):
+    conn = connection_for(dex_sb)
+    try:
+        await conn.login(auth="dex", username=USER, password=PASSWORD, keep_signed_in=True)
+        dex_sb.controls.expire_sessions()
+        real = Connection._dex_credentials
+
+        async def dex_down(self, *args):
+            raise KFPConnectError("unreachable", "Cannot reach Dex: connection refused.", status=502)
+
+        monkeypatch.setattr(Connection, "_dex_credentials", dex_down)
+        with pytest.raises(KFPConnectError) as err:
+            await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
+        assert err.value.code == "unreachable"  # the cause, not a bare "session expired"
+        assert conn.state == "expired" and conn.keep_signed_in and conn.problem.code == "unreachable"
+        monkeypatch.setattr(Connection, "_dex_credentials", real)  # Dex is back
+        answer = await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
+        assert answer.status_code == 200 and conn.state == "connected"
+    finally:
+        await conn.close()
