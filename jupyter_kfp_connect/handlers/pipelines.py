@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 import tornado.web
+from jupyter_core.paths import is_hidden
 from jupyter_server.auth.decorator import authorized
 from tornado.httputil import HTTPFile, parse_body_arguments
 
@@ -191,8 +192,7 @@ def read_root_file(root_dir: str, path: str, allow_hidden: bool = False) -> tupl
             "path_outside_root", f"{path} is outside the Jupyter root; only files under it "
             "can be uploaded.", fix="Copy the file into the Jupyter file browser's folders.",
             status=403, details={"path": path})
-    hidden = any(part.startswith(".") for part in os.path.relpath(target, root).split(os.sep))
-    if not os.path.isfile(target) or (hidden and not allow_hidden):
+    if not os.path.isfile(target) or (not allow_hidden and is_hidden(target, root)):
         raise KFPConnectError("not_found", f"There is no file {path} in the Jupyter root.",
                               status=404, details={"path": path})
     if os.path.getsize(target) > MAX_PACKAGE_BYTES:
