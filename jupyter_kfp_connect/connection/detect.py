@@ -86,8 +86,8 @@ def _same_resource(response: httpx.Response) -> bool:
     return bool(api) and target.path.endswith(api)
 
 
-def redirect_target(response: httpx.Response, host: str) -> str:
-    """The KFP endpoint a same-resource redirect points at (``host`` rebuilt), or ''."""
+def redirect_target(response: httpx.Response) -> str:
+    """The KFP endpoint a same-resource redirect of healthz points at, or ''."""
     target = str(response.request.url.join(response.headers["location"]))
     return target[: -len(HEALTHZ)] if target.endswith(HEALTHZ) else ""
 
@@ -146,7 +146,7 @@ async def probe(client: httpx.AsyncClient, host: str, headers: dict[str, str] | 
         return await _probe_transport_failure(client, host, headers, err, alternatives)
     verdict = classify(response)
     if verdict == REDIRECT:
-        target = redirect_target(response, host)
+        target = redirect_target(response)
         if target and httpx.URL(target).scheme != httpx.URL(host).scheme:
             return ProbeResult("http_vs_https", problem=diagnose.http_vs_https(host, target),
                                note=f"{host} redirects to {target}")

@@ -69,7 +69,7 @@ class _KernelIdentity:
         return getattr(self._real, name)
 
 
-def owner_key(app: Any, identity_provider: Any = None) -> str:
+def owner_key(app: Any, identity_provider: Any) -> str:
     """Whose connection a kernel uses: the server's user.
 
     Under JupyterHub that is the hub user (``JUPYTERHUB_USER``, the name its identity

@@ -246,15 +246,16 @@ class KFPMagics(Magics):
         # kfp.Client displays its own bare "Experiment details." / "Run details." links; the
         # table below says the same with names, so keep only ours.
         with capture_output(stdout=False, stderr=False, display=True):
-            run_id = self._start_run(args)
+            run_id, namespace = self._start_run(args)
         show(Fields([("run id", run_id), ("experiment", args.experiment),
-                     ("namespace", self.client().get_user_namespace() or "")], title="Run started"))
+                     ("namespace", namespace or "")], title="Run started"))
         ui = self.link.connection().get("ui_host") or ""
         if ui:
             show(Link(f"{ui.rstrip('/')}/#/runs/details/{run_id}", "Open the run in the KFP UI"))
 
-    def _start_run(self, args: argparse.Namespace) -> str:
-        """Start a run of a kernel function, a package file, or an uploaded pipeline."""
+    def _start_run(self, args: argparse.Namespace) -> tuple[str, str | None]:
+        """Start a run of a kernel function, a package file, or an uploaded pipeline;
+        returns the run's id and namespace."""
         params = parse_params(args.param)
         client = self.client()
         namespace = client.get_user_namespace() or None
@@ -279,7 +280,7 @@ class KFPMagics(Magics):
                 job_name=run_name or f"{args.pipeline} run", pipeline_id=pipeline_id,
                 version_id=version_id, params=params)
             run_id = run.run_id
-        return run_id
+        return run_id, namespace
 
     def _cmd_open(self, args: argparse.Namespace) -> None:
         from .display import Link, show

@@ -113,7 +113,7 @@ def parse_list_request(listing: Listing, page_token: str, page_size: str, sort_b
                 raise ApiError(400, "page token does not match the supplied sort by and/or filtering "
                                     "criteria. Either specify the same criteria or leave the latter "
                                     "empty if page token is specified.")
-        if token.get("model", listing.resource) != listing.resource or query.sort_column not in listing.fields.values():
+        if token.get("model") != listing.resource:
             raise ApiError(400, "Invalid page token: it belongs to another listing")
         return query
     return _fresh_query(listing, size, sort_by, filter_spec)
