@@ -27,6 +27,7 @@ from . import diagnose
 from .config import ConnectionConfig, NamespaceMemory, normalise_host
 from .credentials import BearerToken, Credentials, Secret, SessionCookies, TokenFile
 from .k8s import AccessReport, read_pod_namespace
+from .transport import KFPTransport
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class Connection:
         self._namespace = ""
         self._password: Secret | None = None
         self._client: httpx.AsyncClient | None = None
-        self._transport: httpx.AsyncHTTPTransport | None = None
+        self._transport: KFPTransport | None = None
         self._timeouts: dict[str, Any] = {}
         self._client_key: tuple[Any, ...] | None = None
         self._relogin_lock = asyncio.Lock()
@@ -318,6 +319,9 @@ class Connection:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
 
     # --- requests ----------------------------------------------------------------------------
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -431,27 +435,31 @@ class Connection:
 
     # --- internals -----------------------------------------------------------------------------
     def _http(self) -> httpx.AsyncClient:
-        """One pooled AsyncClient per connection, rebuilt when TLS or timeout settings change;
-        its transport (the connection pool) is also what :meth:`_exchange` sends through."""
+        """One pooled AsyncClient per connection (detection, the Dex walk) and one fast
+        transport (KFP calls, :meth:`_exchange`), both rebuilt when TLS or timeouts change."""
         key = (self.config.verify_ssl, self.config.ca_cert, self.config.request_timeout)
         if self._client is None or self._client_key != key:
-            old = self._client
-            self._transport = httpx.AsyncHTTPTransport(verify=_ssl_verify(self.config))
-            self._client = httpx.AsyncClient(transport=self._transport, timeout=_timeout(self.config),
-                                             follow_redirects=False)
+            old = (self._client, self._transport)
+            verify = _ssl_verify(self.config)
+            self._client = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(verify=verify),
+                                             timeout=_timeout(self.config), follow_redirects=False)
+            self._transport = KFPTransport(verify=verify)
             self._timeouts = {"timeout": _timeout(self.config).as_dict()}
             self._client_key = key
-            if old is not None:
-                asyncio.ensure_future(old.aclose())
+            for stale in old:
+                if stale is not None:
+                    asyncio.ensure_future(stale.aclose())
         return self._client
 
     async def _exchange(self, method: str, url: str, headers: dict[str, str],
                         kwargs: dict[str, Any]) -> httpx.Response:
-        """One request straight through the pooled transport. The client layer adds nothing
-        we use here (no redirects are followed, credentials travel as explicit headers, no
-        cookie jar), yet costs CPU on every call: about 0.3 ms of a list page's 1.7 ms here."""
+        """One request straight through the fast transport (see :mod:`.transport`): no
+        redirects are followed and credentials travel as explicit headers, so httpx's
+        client layer would add only CPU."""
         self._http()
         request = httpx.Request(method, url, headers=headers, extensions=self._timeouts, **kwargs)
+        if not isinstance(request.stream, httpx.ByteStream):
+            request.read()  # a multipart upload: send it with its length, not chunked
         response = await self._transport.handle_async_request(request)
         try:
             await response.aread()

@@ -105,6 +105,8 @@ def serve_in_thread(app: Any, ssl_options: Any = None) -> tuple[int, Any]:
         loop.call_soon(ready.set)
         loop.run_forever()
         server.stop()
+        # as a process that exits would: open keep-alive connections are closed too
+        loop.run_until_complete(server.close_all_connections())
         loop.close()
 
     thread = threading.Thread(target=serve, daemon=True)
