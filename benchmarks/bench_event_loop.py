@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -137,6 +138,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         sandbox.close()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

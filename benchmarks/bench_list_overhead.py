@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -166,6 +167,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         sandbox.close()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def alternate(first: httpx.Client, first_path: str, first_params: dict,
