@@ -18,6 +18,7 @@ rely on httpx's redirect and cookie handling, which this path never uses.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
@@ -52,7 +53,7 @@ class KFPTransport(AiohttpTransport):
             return await super().handle_async_request(request)
         except httpx.TransportError as err:
             raise reclassify(err, request) from err.__cause__
-        except TimeoutError as err:  # aiohttp's own timeout, outside httpx-aiohttp's mapping
+        except asyncio.TimeoutError as err:  # aiohttp's own timeout, outside httpx-aiohttp's mapping
             raise httpx.ReadTimeout(str(err) or "timed out", request=request) from err
 
 
