@@ -38,12 +38,12 @@ _NOT_TIMEOUTS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...
 class KFPTransport(AiohttpTransport):
     """A pooled aiohttp session without a cookie jar; failures reported by their cause."""
 
-    def __init__(self, verify: ssl.SSLContext | bool = True,
-                 limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)) -> None:
-        super().__init__(verify=verify, limits=limits, client=self._new_session)
+    def __init__(self, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(verify=verify, client=self._new_session)
 
     def _new_session(self) -> aiohttp.ClientSession:
-        """Made on the first request, inside the server's event loop (aiohttp binds to it)."""
+        """Made on the first request, inside the server's event loop (aiohttp binds to it);
+        pool size and keep-alive are httpx's defaults, as on the httpx transport before."""
         connector = aiohttp.TCPConnector(ssl=self.ssl_context, limit=self.limits.max_connections or 0,
                                          keepalive_timeout=self.limits.keepalive_expiry)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
