@@ -23,6 +23,8 @@ configure_jupyter_server(c)  # noqa: F821
 c.ServerApp.identity_provider_class = PerBrowserIdentity  # noqa: F821
 
 c.ServerApp.allow_root = True  # noqa: F821  (CI machines run as root)
+#: GALATA_PORT lets two checkouts run their browser tests side by side.
+c.ServerApp.port = int(os.environ.get("GALATA_PORT", "8888"))  # noqa: F821
 c.LabApp.extension_manager = "readonly"  # noqa: F821
 
 #: Fixed so the specs can reach the sandbox's controls (seed, expire_sessions, ...).

@@ -4,6 +4,8 @@
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+// GALATA_PORT lets two checkouts run their browser tests side by side.
+const port = process.env.GALATA_PORT || '8888';
 
 module.exports = {
   ...baseConfig,
@@ -16,6 +18,7 @@ module.exports = {
   ],
   use: {
     ...baseConfig.use,
+    baseURL: `http://localhost:${port}`,
     video: 'off',
     trace: 'off',
     launchOptions: {
@@ -33,7 +36,7 @@ module.exports = {
   },
   webServer: {
     command: 'jlpm start',
-    url: 'http://localhost:8888/lab',
+    url: `http://localhost:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: false
   }
