@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-try:
-    from ._version import __version__
-except ImportError:  # pragma: no cover - only without a build
-    import warnings
-
-    warnings.warn("Importing 'jupyter_kfp_connect' outside a proper installation.", stacklevel=2)
-    __version__ = "dev"
+from .version import __version__
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

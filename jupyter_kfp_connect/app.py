@@ -15,7 +15,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, CaselessStrEnum, Float, Unicode
 
-from . import __version__
+from .version import __version__
 from .handlers import all_routes
 
 #: Every route lives under ``{base_url}kfp-connect/``.

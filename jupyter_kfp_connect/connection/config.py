@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+from .. import problems
 from ..errors import KFPConnectError
-from . import diagnose
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,9 @@ def normalise_host(text: str) -> str:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError as err:
-        raise KFPConnectError.from_problem(diagnose.bad_url(text, str(err))) from None
+        raise KFPConnectError.from_problem(problems.bad_url(text, str(err))) from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise KFPConnectError.from_problem(diagnose.bad_url(text, "it needs http:// or https:// and a host name"))
+        raise KFPConnectError.from_problem(problems.bad_url(text, "it needs http:// or https:// and a host name"))
     return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path.rstrip("/"), "", ""))
 
 

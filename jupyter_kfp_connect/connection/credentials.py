@@ -13,8 +13,8 @@ import json
 from http.cookies import SimpleCookie
 from typing import Iterable
 
+from .. import problems
 from ..errors import KFPConnectError
-from . import diagnose
 
 
 class Secret:
@@ -73,7 +73,7 @@ class TokenFile(Credentials):
             token = ""
         if not token:
             raise KFPConnectError.from_problem(
-                diagnose.no_token_mounted(self.path, self.namespace, was_present=self._seen)
+                problems.no_token_mounted(self.path, self.namespace, was_present=self._seen)
             )
         self._seen = True
         return token
@@ -98,7 +98,7 @@ class TokenFile(Credentials):
         parts = str(sub).split(":")
         if len(parts) == 4 and parts[:2] == ["system", "serviceaccount"]:
             return parts[2], parts[3]
-        return self.namespace, diagnose.DEFAULT_SERVICE_ACCOUNT
+        return self.namespace, problems.DEFAULT_SERVICE_ACCOUNT
 
     def describe(self) -> dict[str, object]:
         return {"kind": self.kind, "token_path": self.path}

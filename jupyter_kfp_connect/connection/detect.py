@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
+from .. import problems
 from ..errors import Problem
-from . import diagnose
 from .config import ConnectionConfig
 from .credentials import TokenFile
 
@@ -141,17 +141,17 @@ async def probe(client: httpx.AsyncClient, host: str, headers: dict[str, str] | 
     try:
         response = await _get(client, host + HEALTHZ, headers)
     except httpx.InvalidURL as err:
-        return ProbeResult("bad_url", problem=diagnose.bad_url(host, str(err)))
+        return ProbeResult("bad_url", problem=problems.bad_url(host, str(err)))
     except httpx.HTTPError as err:
         return await _probe_transport_failure(client, host, headers, err, alternatives)
     verdict = classify(response)
     if verdict == REDIRECT:
         target = redirect_target(response)
         if target and httpx.URL(target).scheme != httpx.URL(host).scheme:
-            return ProbeResult("http_vs_https", problem=diagnose.http_vs_https(host, target),
+            return ProbeResult("http_vs_https", problem=problems.http_vs_https(host, target),
                                note=f"{host} redirects to {target}")
         if target:
-            return ProbeResult("wrong_path", problem=diagnose.wrong_path(host, target, f"it redirects to {target}"),
+            return ProbeResult("wrong_path", problem=problems.wrong_path(host, target, f"it redirects to {target}"),
                                note=f"{host} redirects to {target}")
     if verdict == JSON and response.status_code == 200:
         data = _json(response)
@@ -163,39 +163,39 @@ async def probe(client: httpx.AsyncClient, host: str, headers: dict[str, str] | 
     if verdict == KFP_UNAUTHENTICATED:
         return ProbeResult(verdict, front="kfp", note=f"{host} (KFP) asks for an identity: a bearer token")
     if verdict == ISTIO_DENIED:
-        return ProbeResult(verdict, problem=diagnose.istio_denied(), note="Istio denied the request")
+        return ProbeResult(verdict, problem=problems.istio_denied(), note="Istio denied the request")
     if response.status_code == 404 or verdict in (HTML, OTHER):
         if alternatives:
-            for candidate in diagnose.path_alternatives(host):
+            for candidate in problems.path_alternatives(host):
                 other = await probe(client, candidate, headers, alternatives=False)
                 if other.verdict in (JSON, KFP_UNAUTHENTICATED) + LOGIN_VERDICTS:
-                    return ProbeResult("wrong_path", problem=diagnose.wrong_path(host, candidate),
+                    return ProbeResult("wrong_path", problem=problems.wrong_path(host, candidate),
                                        note=f"{candidate} answers like KFP")
         if response.status_code == 404:
-            return ProbeResult("wrong_path", problem=diagnose.wrong_path(host, ""), note="healthz answered 404")
-        return ProbeResult(verdict, problem=diagnose.not_json(host + HEALTHZ, response.status_code,
+            return ProbeResult("wrong_path", problem=problems.wrong_path(host, ""), note="healthz answered 404")
+        return ProbeResult(verdict, problem=problems.not_json(host + HEALTHZ, response.status_code,
                                                               response.headers.get("content-type", "")))
     data = _json(response)
     message = data.get("message", "") if isinstance(data, dict) else ""
-    return ProbeResult(verdict, problem=diagnose.kfp_error(response.status_code, str(message)))
+    return ProbeResult(verdict, problem=problems.kfp_error(response.status_code, str(message)))
 
 
 async def _probe_transport_failure(client: httpx.AsyncClient, host: str, headers: dict[str, str] | None,
                                    err: httpx.HTTPError, alternatives: bool) -> ProbeResult:
-    if diagnose.is_tls_failure(err):
-        return ProbeResult("tls_error", problem=diagnose.tls_error(host, diagnose.transport_reason(err)))
-    reason = diagnose.transport_reason(err)
+    if problems.is_tls_failure(err):
+        return ProbeResult("tls_error", problem=problems.tls_error(host, problems.transport_reason(err)))
+    reason = problems.transport_reason(err)
     # A TLS handshake against a plain-HTTP port often just hangs: a connect timeout (which
     # covers the handshake) is worth one try of the other scheme as well.
     worth_trying = reason not in ("the host name does not resolve", "connection refused") and \
         (not isinstance(err, httpx.TimeoutException) or isinstance(err, httpx.ConnectTimeout))
     if alternatives and worth_trying:
-        candidate = diagnose.other_scheme(host)
+        candidate = problems.other_scheme(host)
         other = await probe(client, candidate, headers, alternatives=False)
         # the other scheme answers (even if only with a certificate we cannot verify yet)
         if other.problem is None or other.verdict in ("wrong_path", "tls_error"):
-            return ProbeResult("http_vs_https", problem=diagnose.http_vs_https(host, candidate))
-    return ProbeResult("unreachable", problem=diagnose.unreachable(host, reason))
+            return ProbeResult("http_vs_https", problem=problems.http_vs_https(host, candidate))
+    return ProbeResult("unreachable", problem=problems.unreachable(host, reason))
 
 
 async def detect(config: ConnectionConfig, client: httpx.AsyncClient) -> AuthPlan:
@@ -226,7 +226,7 @@ async def detect(config: ConnectionConfig, client: httpx.AsyncClient) -> AuthPla
 
             namespace = config.namespace or read_pod_namespace(config.namespace_path)
             plan.steps.append(f"No pipelines token at {config.token_path}.")
-            plan.problem = diagnose.no_token_mounted(config.token_path, namespace)
+            plan.problem = problems.no_token_mounted(config.token_path, namespace)
         return plan
 
     plan.steps.append("Not inside a Kubernetes cluster (KUBERNETES_SERVICE_HOST is not set).")

@@ -22,8 +22,8 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from .. import problems
 from ..errors import KFPConnectError
-from . import diagnose
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +184,9 @@ class _Walker:
             response = await self.client.request(method, url, data=data, follow_redirects=False)
         except httpx.TransportError as err:
             where = _origin(url)
-            if diagnose.is_tls_failure(err):
-                raise KFPConnectError.from_problem(diagnose.tls_error(where, diagnose.transport_reason(err))) from None
-            raise KFPConnectError.from_problem(diagnose.unreachable(where, diagnose.transport_reason(err))) from None
+            if problems.is_tls_failure(err):
+                raise KFPConnectError.from_problem(problems.tls_error(where, problems.transport_reason(err))) from None
+            raise KFPConnectError.from_problem(problems.unreachable(where, problems.transport_reason(err))) from None
         log.debug("dex login: %s %s -> %s", method, response.url.path, response.status_code)
         return response
 
@@ -227,7 +227,7 @@ class _Walker:
 
             if login_form is not None:
                 if posted_login:
-                    raise KFPConnectError.from_problem(diagnose.invalid_credentials(self.host))
+                    raise KFPConnectError.from_problem(problems.invalid_credentials(self.host))
                 values = dict(login_form.fields)
                 user_field = "login" if "login" in login_form.fields else (login_form.text_fields or ["login"])[0]
                 values[user_field] = username

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from .. import problems
 from ..errors import KFPConnectError, Problem
 from . import detect as detection
-from . import diagnose
+from . import kfp_calls
 from .config import ConnectionConfig, NamespaceMemory, normalise_host
 from .credentials import BearerToken, Credentials, Secret, SessionCookies, TokenFile
 from .k8s import AccessReport, read_pod_namespace
@@ -150,11 +151,11 @@ class Connection:
     def headers(self) -> dict[str, str]:
         """Fresh credentials for a request (the token file is re-read on every call)."""
         if self.state == EXPIRED and not self.keep_signed_in:
-            raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
+            raise KFPConnectError.from_problem(problems.session_expired(self.host))
         if self.credentials is None:
             if self.state == ERROR and self.problem is not None:  # e.g. no token mounted, a bad URL
                 raise KFPConnectError.from_problem(self.problem)
-            raise KFPConnectError.from_problem(diagnose.not_signed_in(self.host, self._front()))
+            raise KFPConnectError.from_problem(problems.not_signed_in(self.host, self._front()))
         try:
             return self.credentials.headers()
         except KFPConnectError as err:
@@ -250,7 +251,7 @@ class Connection:
         if not self.config.host:
             self.config = previous if previous.host else self.config
         if not self.config.host:
-            raise self._fail(diagnose.not_configured())
+            raise self._fail(problems.not_configured())
         try:
             _ssl_verify(self.config)  # a CA bundle that cannot be read is the caller's 400
         except KFPConnectError:
@@ -266,7 +267,7 @@ class Connection:
             if self.plan.mode in ("none", "in-cluster"):
                 auth = self.plan.mode
             else:
-                raise self._fail(diagnose.not_signed_in(self.host, self.plan.front), state=SIGNED_OUT)
+                raise self._fail(problems.not_signed_in(self.host, self.plan.front), state=SIGNED_OUT)
 
         self._forget_credentials()
         self.username, self.keep_signed_in = "", False
@@ -336,21 +337,21 @@ class Connection:
 
     async def _send(self, method: str, url: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
         if self.state == EXPIRED and not (self.keep_signed_in and self._password):
-            raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
+            raise KFPConnectError.from_problem(problems.session_expired(self.host))
         extra_headers = dict(kwargs.pop("headers", None) or {})
         generation = self.generation
         headers = {**extra_headers, **self.headers()}
         try:
             response = await self._exchange(method, url, headers, kwargs)
-        except diagnose.TRANSPORT_ERRORS as err:
-            self.problem = diagnose.transport_problem(self.host, err)
+        except problems.TRANSPORT_ERRORS as err:
+            self.problem = problems.transport_problem(self.host, err)
             raise KFPConnectError.from_problem(self.problem) from None
         verdict = detection.classify(response)
         credentials = self.credentials
         if response.status_code == 401 and isinstance(credentials, (TokenFile, BearerToken)):
             # KFP's TokenReview, or Istio's JWT check in front of it, refused the token
             source = "mounted ServiceAccount token" if isinstance(credentials, TokenFile) else "bearer token"
-            raise self._fail(diagnose.token_rejected(self.host, source=source))
+            raise self._fail(problems.token_rejected(self.host, source=source))
         login_page = verdict == detection.HTML and response.status_code < 400  # a 404/502 page is no login
         if verdict in detection.LOGIN_VERDICTS or (login_page and credentials and credentials.expires) \
                 or (verdict == detection.KFP_UNAUTHENTICATED and credentials and credentials.expires):
@@ -359,17 +360,17 @@ class Connection:
                     await self._relogin(generation)
                     return await self._send(method, url, retry=False, headers=extra_headers, **kwargs)
                 self._expire()
-                raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
-            raise self._fail(diagnose.not_signed_in(self.host, detection.front_of(response)), state=SIGNED_OUT)
+                raise KFPConnectError.from_problem(problems.session_expired(self.host))
+            raise self._fail(problems.not_signed_in(self.host, detection.front_of(response)), state=SIGNED_OUT)
         if verdict == detection.KFP_UNAUTHENTICATED:
-            raise self._fail(diagnose.not_signed_in(self.host, self._front()), state=SIGNED_OUT)
+            raise self._fail(problems.not_signed_in(self.host, self._front()), state=SIGNED_OUT)
         if verdict == detection.ISTIO_DENIED:
             problem = self._istio_problem()
             self.problem = problem
             raise KFPConnectError.from_problem(problem)
         if verdict in (detection.HTML, detection.OTHER, detection.REDIRECT) and response.status_code < 500:
             raise KFPConnectError.from_problem(
-                diagnose.not_json(url, response.status_code, response.headers.get("content-type", "")))
+                problems.not_json(url, response.status_code, response.headers.get("content-type", "")))
         if self.state == ERROR and response.status_code < 400:
             # e.g. the token file is back after a rotation gap: the connection works again
             self.state, self.problem = CONNECTED, None
@@ -392,20 +393,20 @@ class Connection:
     def service_account(self) -> tuple[str, str]:
         if isinstance(self.credentials, TokenFile):
             return self.credentials.service_account()
-        return self.pod_namespace(), diagnose.DEFAULT_SERVICE_ACCOUNT
+        return self.pod_namespace(), problems.DEFAULT_SERVICE_ACCOUNT
 
     def rbac_problem(self, namespace: str, message: str) -> Problem:
         """KFP's own 403: what RoleBinding would grant it, for who we are."""
         if isinstance(self.credentials, (TokenFile, BearerToken)):
             sa_ns, sa = self.service_account()
-            return diagnose.rbac_denied(namespace, message, service_account=sa, sa_namespace=sa_ns)
-        return diagnose.rbac_denied(namespace, message, user=self.username or "<your email>")
+            return problems.rbac_denied(namespace, message, service_account=sa, sa_namespace=sa_ns)
+        return problems.rbac_denied(namespace, message, user=self.username or "<your email>")
 
     def _istio_problem(self) -> Problem:
         if isinstance(self.credentials, (TokenFile, BearerToken)) or self.config.in_cluster:
             sa_ns, sa = self.service_account()
-            return diagnose.istio_denied(sa_namespace=sa_ns, service_account=sa)
-        return diagnose.istio_denied(user=self.username or "<your email>")
+            return problems.istio_denied(sa_namespace=sa_ns, service_account=sa)
+        return problems.istio_denied(user=self.username or "<your email>")
 
     async def _resolve_namespace(self, explicit: str) -> None:
         """Explicit > remembered choice > c.KFPConnect.namespace > pod namespace > dashboard."""
@@ -423,9 +424,7 @@ class Connection:
                     self.memory.set(self.user_key, self.host, value)
                 return
         if self.multi_user and isinstance(self.credentials, SessionCookies):
-            from ..kfp_api import KFPApi
-
-            env = await KFPApi(self).env_info()
+            env = await kfp_calls.env_info(self)
             listed = (env or {}).get("namespaces") or []
             owned = [ns for ns in listed if isinstance(ns, dict) and ns.get("namespace")]
             if owned:
@@ -494,8 +493,8 @@ class Connection:
                                      follow_redirects=False) as client:
             try:
                 await dex_login(client, self.host, username, password.reveal(), connector)
-            except diagnose.TRANSPORT_ERRORS as err:
-                raise KFPConnectError.from_problem(diagnose.transport_problem(self.host, err)) from None
+            except problems.TRANSPORT_ERRORS as err:
+                raise KFPConnectError.from_problem(problems.transport_problem(self.host, err)) from None
             pairs = [(cookie.name, cookie.value or "") for cookie in client.cookies.jar]
         if not pairs:
             raise KFPConnectError("login_flow_unexpected", "The Kubeflow login finished without setting a "
@@ -505,16 +504,13 @@ class Connection:
 
     async def _adopt(self, credentials: Credentials, *, namespace: str, raise_errors: bool = False) -> None:
         """Make ``credentials`` current after proving them on healthz (and a namespaced call)."""
-        from ..kfp_api import KFPApi
-
         self.credentials = credentials
         self.state = CONNECTED  # provisional: lets the verifying requests through
-        api = KFPApi(self)
         try:
-            self.healthz = await api.healthz()
+            self.healthz = await kfp_calls.healthz(self)
             await self._resolve_namespace(namespace)
             self.access = await self._access_review()
-            self.problem = await api.access_problem(self.namespace)
+            self.problem = await kfp_calls.access_problem(self, self.namespace)
         except KFPConnectError as err:
             if credentials.kind != "in-cluster":  # a token file may come back; other credentials are spent
                 self.credentials = None
@@ -548,7 +544,7 @@ class Connection:
             password = self._password
             if password is None:
                 self._expire()
-                raise KFPConnectError.from_problem(diagnose.session_expired(self.host))
+                raise KFPConnectError.from_problem(problems.session_expired(self.host))
             try:
                 credentials = await self._dex_credentials(self.username, password, self.connector)
             except KFPConnectError as err:
@@ -561,7 +557,7 @@ class Connection:
                 # the password no longer works: forget it and ask the person
                 self.credentials, self._password, self.keep_signed_in = None, None, False
                 self._expire()
-                raise KFPConnectError.from_problem(diagnose.session_expired(self.host)) from None
+                raise KFPConnectError.from_problem(problems.session_expired(self.host)) from None
             if self._password is not password:
                 return self._superseded()
             self.credentials = credentials
@@ -574,13 +570,13 @@ class Connection:
     def _superseded(self) -> None:
         """A renewal finished after a sign-out (raise) or a new sign-in (use that one)."""
         if self.state != CONNECTED:
-            raise KFPConnectError.from_problem(diagnose.not_signed_in(self.host, self._front()))
+            raise KFPConnectError.from_problem(problems.not_signed_in(self.host, self._front()))
 
     def _expire(self) -> None:
         if self.state != EXPIRED:
             log.info("kfp-connect: session of %s at %s expired", self.user_key, self.host)
         self.state = EXPIRED
-        self.problem = diagnose.session_expired(self.host)
+        self.problem = problems.session_expired(self.host)
         self._notify("expired")
 
     def _fail(self, problem: Problem, state: str = ERROR) -> KFPConnectError:

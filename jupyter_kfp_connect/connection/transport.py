@@ -9,7 +9,7 @@ defaults are wrong for us, and this module sets them right:
 - aiohttp sessions keep a cookie jar. A gateway's ``Set-Cookie`` would be stored and sent
   again after a sign-out; here credentials travel only as the headers ``Connection`` sets.
 - httpx-aiohttp reports every failure to connect as ``ConnectTimeout``. The diagnosis
-  (``diagnose.transport_reason``, the http/https probe) must tell a refused port, an unknown
+  (``problems.transport_reason``, the http/https probe) must tell a refused port, an unknown
   host and a bad certificate from a timeout, so failures are classified by their cause.
 
 The Dex walk and the detection probe keep httpx's own transport: they are rare, and they

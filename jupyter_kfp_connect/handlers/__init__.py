@@ -6,19 +6,22 @@ so adding an endpoint means adding one module and one line here.
 
 from __future__ import annotations
 
-from importlib import import_module
+from types import ModuleType
 
-#: Modules that contribute routes, in registration order.
-ROUTE_MODULES = [
-    "version",
-    "connection",
-    "pipelines",
-    "kernel",  # last: it also serves every module above under kernel/api/
-]
+
+def route_modules() -> list[ModuleType]:
+    """Modules that contribute routes, in registration order (imported on first use)."""
+    from . import connection, pipelines, version
+
+    return [version, connection, pipelines]
 
 
 def all_routes() -> list[tuple[str, type]]:
+    """Every module's routes, then the kernel's own, then all of the former again under
+    ``kernel/api/`` (what ``%kfp`` calls)."""
+    from . import kernel
+
     routes: list[tuple[str, type]] = []
-    for name in ROUTE_MODULES:
-        routes.extend(import_module(f"{__name__}.{name}").ROUTES)
-    return routes
+    for module in route_modules():
+        routes.extend(module.ROUTES)
+    return [*routes, *kernel.ROUTES, *kernel.kernel_api_routes(routes)]

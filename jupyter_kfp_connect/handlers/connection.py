@@ -11,7 +11,8 @@ from typing import Any
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from ..connection import diagnose
+from .. import problems
+from ..check import run_checks
 from ..errors import KFPConnectError
 from ..kfp_api import KFPApi
 from .base import KFPConnectHandler
@@ -70,7 +71,7 @@ class NamespacesHandler(ConnectionHandler):
         connection = self.connection
         await connection.start()
         if connection.credentials is None:
-            raise KFPConnectError.from_problem(connection.problem or diagnose.not_signed_in(connection.host))
+            raise KFPConnectError.from_problem(connection.problem or problems.not_signed_in(connection.host))
         self.reply(await KFPApi(connection).namespaces())
 
 
@@ -94,7 +95,7 @@ class CheckHandler(ConnectionHandler):
     async def get(self) -> None:
         connection = self.connection
         await connection.start()
-        self.reply(await diagnose.run_checks(connection))
+        self.reply(await run_checks(connection))
 
 
 ROUTES = [

@@ -22,7 +22,7 @@ import tornado.web
 from jupyter_server.auth import User
 from jupyter_server.auth.decorator import authorized
 
-from ..connection import diagnose
+from .. import problems
 from ..connection.session import CONNECTED, ERROR
 from ..errors import KFPConnectError
 from ..kernel import KERNEL_PREFIX, SECRET_HEADER
@@ -146,7 +146,7 @@ def kernel_view(connection: Any) -> dict[str, Any]:
     }
     if connection.state not in (CONNECTED, ERROR) or connection.credentials is None:
         if view["problem"] is None:
-            view["problem"] = diagnose.not_signed_in(connection.host).to_json()
+            view["problem"] = problems.not_signed_in(connection.host).to_json()
         return view
     try:
         view["headers"] = connection.headers()
@@ -196,22 +196,13 @@ def _for_kernels(handler: type) -> type:
                  "__module__": __name__})
 
 
-def kernel_api_routes() -> list[tuple[str, type]]:
-    """Every other module's routes again under ``kernel/api/``."""
-    from . import ROUTE_MODULES
-    from importlib import import_module
-
-    routes = []
-    for name in ROUTE_MODULES:
-        if name == __name__.rsplit(".", 1)[-1]:
-            continue
-        for pattern, handler in import_module(f"{__package__}.{name}").ROUTES:
-            routes.append((f"{KERNEL_PREFIX}/api/{pattern}", _for_kernels(handler)))
-    return routes
+def kernel_api_routes(routes: list[tuple[str, type]]) -> list[tuple[str, type]]:
+    """The other modules' ``routes`` again under ``kernel/api/`` (collected by
+    :func:`..handlers.all_routes`, so this module never imports its package's index)."""
+    return [(f"{KERNEL_PREFIX}/api/{pattern}", _for_kernels(handler)) for pattern, handler in routes]
 
 
 ROUTES = [
     (f"{KERNEL_PREFIX}/connection", KernelConnectionHandler),
     (f"{KERNEL_PREFIX}/inject", KernelInjectHandler),
-    *kernel_api_routes(),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from .. import __version__
+from ..version import __version__
 from .base import KFPConnectHandler
 
 

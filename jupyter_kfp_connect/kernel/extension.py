@@ -10,27 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import KFPConnectError
-from .client import LazyKFPClient, ServerLink, connect_kfp_client, no_server_problem, server_address
-
-#: The name users type.
-CLIENT_NAME = "kfp_client"
-
-_link: ServerLink | None = None
-
-
-def shared_link() -> ServerLink:
-    """The kernel's one line to its server; raises ``no_server`` when it has none."""
-    global _link
-    if _link is None:
-        address = server_address()
-        if address is None:
-            raise KFPConnectError.from_problem(no_server_problem())
-        _link = ServerLink(address)
-    return _link
-
-
-def _build_client() -> Any:
-    return connect_kfp_client(shared_link())
+from .client import LazyKFPClient, server_address
+from .session import CLIENT_NAME, build_client
 
 
 def _show_problem(shell: Any, etype: type, value: BaseException, tb: Any,
@@ -52,7 +33,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(KFPMagics)
     current = ipython.user_ns.get(CLIENT_NAME)
     if current is None or isinstance(current, LazyKFPClient):
-        ipython.push({CLIENT_NAME: LazyKFPClient(_build_client)})
+        ipython.push({CLIENT_NAME: LazyKFPClient(build_client)})
     if not ipython.custom_exceptions:
         ipython.set_custom_exc((KFPConnectError,), _show_problem)
 

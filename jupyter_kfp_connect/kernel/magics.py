@@ -124,22 +124,22 @@ class KFPMagics(Magics):
     # --- helpers ---------------------------------------------------------------------------
     @property
     def link(self) -> Any:
-        from .extension import shared_link
+        from .session import shared_link
 
         return shared_link()
 
     def client(self) -> Any:
         """The kernel's ``kfp_client`` (ours), or a fresh one if the name was reused."""
         from .client import LazyKFPClient
-        from .extension import CLIENT_NAME, _build_client
+        from .session import CLIENT_NAME, build_client
 
         client = self.shell.user_ns.get(CLIENT_NAME)
-        return client if isinstance(client, LazyKFPClient) else _build_client()
+        return client if isinstance(client, LazyKFPClient) else build_client()
 
     def _refresh(self) -> None:
         """After a sign-in or a namespace change made here: no stale headers or client."""
         from .client import LazyKFPClient
-        from .extension import CLIENT_NAME
+        from .session import CLIENT_NAME
 
         self.link.forget()
         client = self.shell.user_ns.get(CLIENT_NAME)

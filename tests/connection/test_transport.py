@@ -7,7 +7,7 @@ import httpx
 import pytest
 import tornado.web
 
-from jupyter_kfp_connect.connection import diagnose
+from jupyter_kfp_connect import problems
 from jupyter_kfp_connect.connection.config import resolve
 from jupyter_kfp_connect.connection.session import Connection
 from jupyter_kfp_connect.connection.transport import KFPTransport
@@ -57,7 +57,7 @@ async def test_untrusted_certificate_is_a_tls_failure(sandbox_factory, tls_front
     try:
         with pytest.raises(httpx.ConnectError) as err:
             await transport.handle_async_request(httpx.Request("GET", url))
-        assert diagnose.transport_problem(url, err.value).code == "tls_error"
+        assert problems.transport_problem(url, err.value).code == "tls_error"
     finally:
         await transport.aclose()
 

@@ -1,0 +1,118 @@
+"""The KFP calls a sign-in is proved with, and how KFP's own error answers read.
+
+:class:`~.session.Connection` verifies new credentials on ``healthz`` and a namespaced list
+call, and asks the dashboard's ``env-info`` for a namespace; :class:`~..kfp_api.KFPApi`
+offers the same calls to the services. They live here, below the session, so the session
+never imports the API layer above it. A connection is taken as :class:`KFPSession` (what
+these calls use of it) for the same reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Protocol
+
+import httpx
+
+from .. import problems
+from ..errors import KFPConnectError, Problem
+
+ENV_INFO_PATH = "api/workgroup/env-info"
+
+
+class KFPSession(Protocol):
+    """What these calls need of a :class:`~.session.Connection`."""
+
+    @property
+    def api_base(self) -> str: ...
+
+    @property
+    def multi_user(self) -> bool | None: ...
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response: ...
+
+    async def dashboard_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response: ...
+
+    def rbac_problem(self, namespace: str, message: str) -> Problem: ...
+
+
+def kfp_message(response: httpx.Response) -> str:
+    """KFP's error sentence from either of its error body formats."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip()
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("error_message") or body.get("error") or "")
+    return ""
+
+
+_DENIED_NAMESPACE = re.compile(r"ResourceAttributes\{Namespace:([a-z0-9]([-a-z0-9]*[a-z0-9])?)[,}]")
+
+
+def denied_namespace(message: str) -> str:
+    """The namespace in KFP's SubjectAccessReview denial
+    (``...&ResourceAttributes{Namespace:team-a,Verb:delete,...}``), or ''."""
+    found = _DENIED_NAMESPACE.search(message or "")
+    return found.group(1) if found else ""
+
+
+def problem_for(connection: KFPSession, response: httpx.Response, namespace: str = "") -> Problem:
+    """KFP's error answer as a Problem; a KFP 403 comes with the RoleBinding to fix it."""
+    message = kfp_message(response)
+    status = response.status_code
+    if status == 403:
+        # A call by id does not know the pipeline's namespace; KFP's denial names it.
+        return connection.rbac_problem(namespace or denied_namespace(message), message)
+    if status == 404:
+        return Problem("not_found", message or "Not found.", status=404)
+    if status == 409:
+        return Problem("duplicate_name", message or "A resource with this name already exists.", status=409)
+    if status == 400:
+        return Problem("bad_request", message or "Kubeflow Pipelines refused the request.", status=400)
+    return problems.kfp_error(status, message)
+
+
+async def healthz(connection: KFPSession) -> dict[str, Any]:
+    """``{multi_user, pipeline_store, ...}``; a 404 means the wrong base path."""
+    response = await connection.request("GET", "healthz")
+    if response.status_code == 404:
+        alternatives = problems.path_alternatives(connection.api_base)
+        raise KFPConnectError.from_problem(
+            problems.wrong_path(connection.api_base, alternatives[0] if alternatives else ""))
+    if response.status_code >= 400:
+        raise KFPConnectError.from_problem(problem_for(connection, response))
+    data = response.json()
+    return data if isinstance(data, dict) else {}
+
+
+async def access_problem(connection: KFPSession, namespace: str) -> Problem | None:
+    """Can we list pipelines in ``namespace``? A KFP 403 is returned (the connection still
+    works elsewhere); a 401 or Istio's denial is raised by the connection."""
+    if not namespace or not connection.multi_user:
+        return None
+    response = await connection.request("GET", "pipelines", params={"namespace": namespace, "page_size": 1})
+    if response.status_code in (400, 403):
+        return problem_for(connection, response, namespace) if response.status_code == 403 else None
+    if response.status_code >= 400:
+        return problem_for(connection, response, namespace)
+    return None
+
+
+async def env_info(connection: KFPSession) -> dict[str, Any] | None:
+    """The Kubeflow dashboard's ``env-info`` (user and namespaces), or None when there is
+    no dashboard (standalone KFP, a port-forward) or it does not answer JSON."""
+    try:
+        response = await connection.dashboard_request("GET", ENV_INFO_PATH)
+    except KFPConnectError as err:
+        if err.code in ("session_expired", "istio_denied", "unreachable", "tls_error", "token_rejected"):
+            raise
+        return None
+    if response.status_code != 200:
+        return None
+    try:
+        data = response.json()
+    except (ValueError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
