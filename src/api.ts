@@ -15,6 +15,7 @@ import {
   IPipelinePage,
   IPipelineQuery,
   IPipelineVersion,
+  IProblem,
   ISpecSummary,
   IStatus,
   IUploadOptions,
@@ -28,16 +29,6 @@ let trans: TranslationBundle = nullTranslator.load(TRANSLATION_DOMAIN);
 /** Use the application's language for the front end's own error messages. */
 export function setTranslator(translator: ITranslator): void {
   trans = translator.load(TRANSLATION_DOMAIN);
-}
-
-/** The server's error body: a problem a person can act on. */
-export interface IProblem {
-  code: string;
-  message: string;
-  fix: string;
-  yaml: string;
-  status: number;
-  details?: Record<string, unknown>;
 }
 
 /** A failed call to the server extension, carrying its diagnosis. */

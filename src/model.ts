@@ -1,17 +1,15 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
-import {
-  ApiError,
-  IProblem,
-  KFPService,
-  SIGN_IN_CODES,
-  toProblem
-} from './api';
+import { ApiError, KFPService, SIGN_IN_CODES, toProblem } from './api';
 import {
   ICheckResult,
+  IConnectionModel,
+  IListOptions,
   ILoginRequest,
   INamespaces,
   IPipeline,
+  IPipelineListModel,
+  IProblem,
   IStatus,
   Scope
 } from './tokens';
@@ -21,7 +19,7 @@ import {
  * the namespaces on offer and the last connection check. No React here; components
  * re-render on `changed`.
  */
-export class ConnectionModel {
+export class ConnectionModel implements IConnectionModel {
   constructor(readonly service: KFPService) {}
 
   /** Emits after any field changed. */
@@ -217,20 +215,12 @@ export class ConnectionModel {
   private _contextChanged = new Signal<this, void>(this);
 }
 
-/** Options of the pipeline list; all come from the settings. */
-export interface IListOptions {
-  scope: Scope;
-  pageSize: number;
-  sortBy: string;
-  searchDebounceMs: number;
-}
-
 /**
  * One scrollable list of pipelines: scope, search, sort, the pages loaded so far.
  * Every query goes to the server (KFP filters and pages); a newer query makes the
  * answers of older ones irrelevant (`_generation`).
  */
-export class PipelineListModel {
+export class PipelineListModel implements IPipelineListModel {
   constructor(
     readonly service: KFPService,
     options: IListOptions,

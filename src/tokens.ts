@@ -1,7 +1,10 @@
 import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
 
-import type { IProblem } from './api';
-import type { ConnectionModel, PipelineListModel } from './model';
+/*
+ * Interfaces, constants and DI tokens only: this module imports nothing of the
+ * extension, so every other module may import it (see docs/architecture.md).
+ */
 
 /** The npm package name; also the settings plugin id prefix. */
 export const PACKAGE_NAME = 'jupyter-kfp-connect';
@@ -51,6 +54,16 @@ export interface IPanelSettings {
 
 /** Which pipelines a list shows: the namespace's own, or the shared ones. */
 export type Scope = 'private' | 'shared';
+
+/** The server's error body: a problem a person can act on. */
+export interface IProblem {
+  code: string;
+  message: string;
+  fix: string;
+  yaml: string;
+  status: number;
+  details?: Record<string, unknown>;
+}
 
 /** Connection states as the server reports them. */
 export type ConnectionState =
@@ -203,13 +216,80 @@ export interface IUploadOptions {
   scope?: Scope;
 }
 
+/**
+ * The user's connection as the panel sees it (implemented by `ConnectionModel`):
+ * the server's status, the last problem, the namespaces on offer, the last check.
+ */
+export interface IConnectionModel {
+  /** Emits after any field changed. */
+  readonly changed: ISignal<IConnectionModel, void>;
+  /** Emits when the user became connected, switched namespace or signed out. */
+  readonly contextChanged: ISignal<IConnectionModel, void>;
+  readonly status: IStatus | null;
+  readonly connected: boolean;
+  readonly busy: boolean;
+  /** The last failure of a user action (sign-in, namespace switch...). */
+  readonly problem: IProblem | null;
+  readonly namespaces: INamespaces | null;
+  readonly checkResult: ICheckResult | null;
+  readonly checking: boolean;
+  refreshStatus(): Promise<IStatus | null>;
+  startPolling(seconds: number): void;
+  stopPolling(): void;
+  login(request: ILoginRequest): Promise<boolean>;
+  logout(): Promise<void>;
+  loadNamespaces(): Promise<void>;
+  setNamespace(namespace: string): Promise<void>;
+  check(): Promise<ICheckResult | null>;
+  dismissProblem(): void;
+  handleError(error: unknown): IProblem;
+}
+
+/** Options of the pipeline list; all come from the settings. */
+export interface IListOptions {
+  scope: Scope;
+  pageSize: number;
+  sortBy: string;
+  searchDebounceMs: number;
+}
+
+/**
+ * One scrollable list of pipelines (implemented by `PipelineListModel`): scope,
+ * search, sort, the pages loaded so far.
+ */
+export interface IPipelineListModel {
+  readonly changed: ISignal<IPipelineListModel, void>;
+  readonly items: readonly IPipeline[];
+  readonly scope: Scope;
+  readonly search: string;
+  readonly sortBy: string;
+  readonly pageSize: number;
+  readonly loading: boolean;
+  readonly error: IProblem | null;
+  /** More pages to load (KFP gave a next_page_token). */
+  readonly hasMore: boolean;
+  readonly pagesLoaded: number;
+  readonly totalSize: number | null;
+  /** True once the first page of the current query arrived. */
+  readonly loaded: boolean;
+  configure(options: Partial<IListOptions>): void;
+  setScope(scope: Scope): Promise<void>;
+  setSort(sortBy: string): Promise<void>;
+  setSearch(text: string): void;
+  refresh(): Promise<void>;
+  loadMore(): Promise<void>;
+  retry(): Promise<void>;
+  clear(): void;
+  remove(pipelineId: string): void;
+}
+
 /** The service other plugins can depend on. */
 export interface IKFPConnect {
   readonly versionCheck: Promise<IVersionCheck>;
   /** The user's connection (status, sign-in, namespace); signals on change. */
-  readonly connection: ConnectionModel;
+  readonly connection: IConnectionModel;
   /** The panel's pipeline list. */
-  readonly pipelines: PipelineListModel;
+  readonly pipelines: IPipelineListModel;
 }
 
 export const IKFPConnect = new Token<IKFPConnect>(

@@ -1,7 +1,8 @@
-import { IProblem, KFPService, toProblem } from './api';
+import { KFPService, toProblem } from './api';
 import {
   IPipeline,
   IPipelineVersion,
+  IProblem,
   Scope,
   UploadSource
 } from './tokens';

@@ -1,7 +1,7 @@
-import { ApiError, IProblem, KFPService } from '../api';
+import { ApiError, KFPService } from '../api';
 import { ConnectionModel, PipelineListModel } from '../model';
 import { readSettings } from '../settings';
-import { IPipeline } from '../tokens';
+import { IPipeline, IProblem } from '../tokens';
 import { runUpload } from '../uploads';
 
 function problem(code: string, status = 400, details = {}): IProblem {

@@ -1,6 +1,7 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { ApiError, IProblem, KFPService } from '../api';
+import { ApiError, KFPService } from '../api';
+import { IProblem } from '../tokens';
 import { UploadFormModel } from '../components/UploadDialog';
 
 function problem(code: string, status: number): IProblem {

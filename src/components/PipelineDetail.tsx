@@ -10,10 +10,11 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IProblem, KFPService } from '../api';
+import { KFPService } from '../api';
 import {
   IPipeline,
   IPipelineVersion,
+  IProblem,
   ISpecSummary,
   IStatus
 } from '../tokens';

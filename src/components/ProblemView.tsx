@@ -3,7 +3,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, closeIcon, copyIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IProblem } from '../api';
+import { IProblem } from '../tokens';
 
 /** A diagnosis: what went wrong, how to fix it, and the YAML that fixes it (copyable). */
 export function ProblemView(props: {

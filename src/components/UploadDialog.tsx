@@ -4,9 +4,15 @@ import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { ApiError, IProblem, KFPService, toProblem } from '../api';
+import { ApiError, KFPService, toProblem } from '../api';
 import { ConnectionModel } from '../model';
-import { IPipeline, ISpecSummary, Scope, UploadSource } from '../tokens';
+import {
+  IPipeline,
+  IProblem,
+  ISpecSummary,
+  Scope,
+  UploadSource
+} from '../tokens';
 import {
   IDuplicate,
   UploadOutcome,
