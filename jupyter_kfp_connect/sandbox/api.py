@@ -74,27 +74,40 @@ def experiment_json(row: dict[str, Any]) -> dict[str, Any]:
     })
 
 
-def run_json(store: Any, row: dict[str, Any]) -> dict[str, Any]:
-    state, finished = store.run_state(row)
+def run_json(store: Any, row: dict[str, Any], *, details: bool = True) -> dict[str, Any]:
+    """A run as KFP's toApiRun shapes it: a run of a pipeline version carries the reference
+    (no spec), one created from a spec carries the spec; task details come from the
+    workflow's nodes (KFP's task store), so a run has none until its workflow has nodes."""
+    view = store.run_view(row)
     created = timestamp(row["created_at"])
-    history = [{"update_time": created, "state": "PENDING"}]
-    if state != "PENDING":
-        started = row["created_at"] + int(store.run_starts_after * 1_000_000)
-        history.append({"update_time": timestamp(started), "state": "RUNNING"})
-    if finished:
-        history.append({"update_time": timestamp(finished), "state": state})
     reference = None
     if row.get("pipeline_version_id"):
         reference = {"pipeline_id": row["pipeline_id"], "pipeline_version_id": row["pipeline_version_id"]}
+    tasks = [task_json(row["id"], t) for t in view["tasks"]] if details else []
     return _pruned({
         "experiment_id": row["experiment_id"], "run_id": row["id"], "display_name": row["display_name"],
         "storage_state": row["storage_state"], "description": row["description"],
         "pipeline_version_reference": reference,
-        "pipeline_spec": json.loads(row["pipeline_spec"]) if row.get("pipeline_spec") else None,
+        "pipeline_spec": json.loads(row["pipeline_spec"]) if row.get("pipeline_spec") and not reference else None,
         "runtime_config": json.loads(row["runtime_config"]) if row.get("runtime_config") else None,
         "service_account": row.get("service_account"), "created_at": created,
-        "scheduled_at": created, "finished_at": timestamp(finished), "state": state,
-        "state_history": history,
+        "scheduled_at": created, "finished_at": timestamp(view["finished_at"]), "state": view["state"],
+        "state_history": [{"update_time": timestamp(h["t"]), "state": h["state"]} for h in view["history"]],
+        "run_details": {"task_details": tasks} if tasks else None,
+    })
+
+
+def task_json(run_id: str, task: dict[str, Any]) -> dict[str, Any]:
+    """One PipelineTaskDetail as toApiPipelineTaskDetail fills it from an Argo node: display
+    name, phase, times, history and children (as pod names). KFP sets no ``error``, no
+    ``parent_task_id`` and no ``pod_name`` for nodes reported from a workflow."""
+    children = [{"pod_name": c} for c in task.get("children", [])]
+    return _pruned({
+        "run_id": run_id, "task_id": task["task_id"], "display_name": task["name"],
+        "create_time": timestamp(task["start_us"]), "start_time": timestamp(task["start_us"]),
+        "end_time": timestamp(task["end_us"]), "state": task["state"],
+        "state_history": [{"update_time": timestamp(w), "state": s} for w, s in task["history"]],
+        "child_tasks": children or None,
     })
 
 
@@ -404,57 +417,122 @@ class RunsHandler(_Api):
         self.authorize(namespace, "list", "runs")
         rows, total, token = self.store.list_runs(namespace if self.sandbox.multi_user else None,
                                                   experiment_id, query)
-        self.write_json(list_json("runs", rows, total, token, lambda r: run_json(self.store, r)))
+        self.write_json(list_json("runs", rows, total, token,
+                                  lambda r: run_json(self.store, r, details=False)))
 
     def post(self) -> None:
+        """KFP's CreateRun, in its order: the name (toModelRun: an empty name is an internal
+        error, 500), the experiment (multi-user requires one; standalone files the run under
+        Default), RBAC, then the pipeline source (any failure to fetch it is a 500 "error
+        fetching manifest"), then the inputs (400)."""
         body = self.json_body()
-        experiment_id = body.get("experiment_id") or self.query("experiment_id")
+        failure = "Failed to create a new run"
+        if not body.get("display_name"):
+            raise ApiError(500, f"{failure}: CreateJob(job.ToV2())Failed to create a run due to conversion "
+                                "error: InternalServerError: Failed to convert a API run detail to its "
+                                "internal representation: Invalid input error: Run name cannot be empty")
+        experiment_id = body.get("experiment_id") or ""
+        pair = f"{failure}: Failed to create a run due to invalid experimentId and namespace combination"
         if experiment_id:
-            experiment = self.store.get_experiment(experiment_id)
+            try:
+                experiment = self.store.get_experiment(experiment_id)
+            except ApiError as exc:
+                raise exc.wrap(f"{pair}: Failed to fetch namespace for experiment {experiment_id}") from exc
+        elif self.sandbox.multi_user:
+            raise ApiError(400, f"{pair}: Invalid input error: Experiment id can not be empty in "
+                                "multi-user mode")
         else:
-            namespace = self.require_namespace(body.get("namespace", ""), "creating a run")
-            experiment = self.store.default_experiment(namespace)
-        self.authorize(experiment["namespace"], "create", "runs")
+            experiment = self.store.default_experiment("")
+        try:
+            self.authorize(experiment["namespace"], "create", "runs")
+        except ApiError as exc:
+            raise exc.wrap(f"{failure}: Failed to create a run due to authorization error. Check if you "
+                           f"have write permissions to namespace {experiment['namespace']}") from exc
         reference = body.get("pipeline_version_reference") or {}
-        spec = body.get("pipeline_spec")
+        inline = body.get("pipeline_spec")
         pipeline_id = reference.get("pipeline_id") or None
         version_id = reference.get("pipeline_version_id") or body.get("pipeline_version_id") or None
-        if spec is None:
+        if pipeline_id or version_id:
             spec, pipeline_id, version_id = self._referenced_spec(pipeline_id, version_id)
+        elif inline:
+            spec = inline
+        else:
+            raise ApiError(500, f"{failure}: InternalServerError: Failed to create a run due to error "
+                                "fetching manifest: Invalid input error: Failed to fetch a template with "
+                                "an empty pipeline spec manifest")
         runtime = body.get("runtime_config") or {}
         _check_parameters(spec, runtime.get("parameters") or {})
         row = self.store.create_run(
-            experiment["id"], experiment["namespace"], body.get("display_name") or "run",
+            experiment["id"], experiment["namespace"], body["display_name"],
             body.get("description", ""), pipeline_id, version_id,
-            body.get("pipeline_spec"), runtime or None, body.get("service_account"))
+            None if pipeline_id or version_id else inline, runtime or None,
+            body.get("service_account") or self.sandbox.default_service_account, spec_for_plan=spec)
         self.write_json(run_json(self.store, row))
 
     def _referenced_spec(self, pipeline_id, version_id):
-        if not pipeline_id and not version_id:
-            raise ApiError(400, "Failed to create a run: Please specify a pipeline by providing a "
-                                "pipeline spec or a pipeline version reference")
-        if version_id:
-            version = self.store.get_version(version_id)
-            if pipeline_id and version["pipeline_id"] != pipeline_id:
-                raise ApiError(400, "pipeline ID should be parent of pipeline version.")
-        else:
-            version = self.store.latest_version(pipeline_id)
-            if version is None:
-                raise ApiError(404, f"Pipeline {pipeline_id} has no versions")
+        """fetchTemplateFromPipelineSpec: the version (or the pipeline's latest); every
+        failure here is wrapped as an internal error, so an unknown id answers 500."""
+        fetching = ("Failed to create a new run: InternalServerError: Failed to create a run due to error "
+                    "fetching manifest: Failed to fetch a template due to error retrieving pipeline version")
+        try:
+            if version_id:
+                version = self.store.get_version(version_id)
+                if pipeline_id and version["pipeline_id"] != pipeline_id:
+                    raise ApiError(400, f"Invalid input error: Pipeline version {version_id} belongs to "
+                                        f"pipeline {version['pipeline_id']} (not {pipeline_id})")
+            else:
+                version = self.store.latest_version(pipeline_id)
+                if version is None:
+                    raise ApiError(404, f"Failed to get the latest pipeline version as pipeline {pipeline_id} "
+                                        "has no versions")
+        except ApiError as exc:
+            source = (f"from pipeline version {version_id}" if version_id else f"from pipeline {pipeline_id}")
+            raise ApiError(500, f"{fetching}: Failed to fetch a pipeline version and its manifest "
+                                f"{source}: {exc.message}") from exc
         self.pipeline_for(version["pipeline_id"], "get")
         spec = json.loads(version["pipeline_spec"])
         return spec, version["pipeline_id"], version["id"]
 
 
+_TYPE_CHECKS = {
+    "NUMBER_DOUBLE": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+                      "requires type double or integer, but the parameter value is not of number value type"),
+    "NUMBER_INTEGER": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+                       "requires type double or integer, but the parameter value is not of number value type"),
+    "STRING": (lambda v: isinstance(v, str), "requires type string, but the input parameter is not of "
+               "string value type"),
+    "BOOLEAN": (lambda v: isinstance(v, bool), "requires type bool, but the input parameter is not of bool "
+                "value type"),
+    "LIST": (lambda v: isinstance(v, list), "requires type list, but the input parameter is not of list "
+             "value type"),
+    "STRUCT": (lambda v: isinstance(v, dict), "requires type struct, but the input parameter is not of "
+               "struct value type"),
+}
+
+
 def _check_parameters(spec: dict[str, Any], given: dict[str, Any]) -> None:
-    """KFP refuses a run that leaves a required parameter (no default, not optional) unset."""
+    """KFP's validatePipelineJobInputs (v2_template.go): the first problem only; required
+    parameters, then each given value's JSON kind (any number passes for an integer), then
+    names the pipeline does not declare."""
     if "pipeline_spec" in spec and "root" not in spec:
         spec = spec["pipeline_spec"]
     params = (((spec.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {})
+    prefix = "Failed to create a new run: Failed to generate the ExecutionSpec: invalid pipeline job inputs"
     for name, param in params.items():
-        if name not in given and not param.get("isOptional") and "defaultValue" not in param:
-            raise ApiError(400, f"Failed to create a run: invalid pipeline job inputs: parameter {name} "
-                                "is not optional, yet has neither default value nor user provided value")
+        if name not in given:
+            if not param.get("isOptional") and "defaultValue" not in param:
+                raise ApiError(400, f"{prefix}: parameter {name} is not optional, yet has neither default "
+                                    "value nor user provided value")
+            continue
+        kind = param.get("parameterType", "")
+        check = _TYPE_CHECKS.get(kind)
+        if check is None:
+            raise ApiError(400, f"{prefix}: input parameter {name} has unspecified type")
+        if not check[0](given[name]):
+            raise ApiError(400, f"{prefix}: input parameter {name} {check[1]}")
+    extra = [name for name in given if name not in params]
+    if extra:
+        raise ApiError(400, f"{prefix}: parameter(s) provided are not required by pipeline: {', '.join(extra)}")
 
 
 class RunHandler(_Api):
@@ -464,11 +542,40 @@ class RunHandler(_Api):
         return row
 
     def get(self, run_id: str) -> None:
-        self.write_json(run_json(self.store, self.run_for(run_id, "get")))
+        try:
+            row = self.run_for(run_id, "get")
+        except ApiError as exc:
+            raise exc.wrap("Failed to get a run") from exc
+        self.write_json(run_json(self.store, row))
 
     def delete(self, run_id: str) -> None:
-        self.run_for(run_id, "delete")
+        """Any state: KFP deletes the workflow (ignoring failures) and the row."""
+        try:
+            self.run_for(run_id, "delete")
+        except ApiError as exc:
+            raise exc.wrap("Failed to delete a run") from exc
         self.store.delete_run(run_id)
+        self.write_json({})
+
+
+class RunActionHandler(RunHandler):
+    """``:terminate`` (PENDING/RUNNING/PAUSED only), ``:retry`` (FAILED only), ``:archive``
+    (any), ``:unarchive`` (not while its experiment is archived); each answers ``{}``."""
+
+    FAILURES = {"terminate": "Failed to terminate a run", "retry": "Failed to retry a run",
+                "archive": "Failed to archive a run", "unarchive": "Failed to unarchive a run"}
+
+    def post(self, run_id: str, action: str) -> None:
+        try:
+            self.run_for(run_id, action)
+            if action == "terminate":
+                self.store.terminate_run(run_id)
+            elif action == "retry":
+                self.store.retry_run(run_id)
+            else:
+                self.store.set_run_storage(run_id, "ARCHIVED" if action == "archive" else "AVAILABLE")
+        except ApiError as exc:
+            raise exc.wrap(self.FAILURES[action]) from exc
         self.write_json({})
 
 
@@ -489,6 +596,7 @@ API_ROUTES: list[tuple[str, type]] = [
     (rf"/experiments/{_ID}:(archive|unarchive)", ExperimentStorageHandler),
     (r"/runs", RunsHandler),
     (rf"/runs/{_ID}", RunHandler),
+    (rf"/runs/{_ID}:(terminate|retry|archive|unarchive)", RunActionHandler),
 ]
 
 API_PREFIXES = ("/apis/v2beta1", "/pipeline/apis/v2beta1")

@@ -15,6 +15,8 @@ GET  /_sandbox/log       -                                                      
 DELETE /_sandbox/log     -                                                            ``{}``
 POST /_sandbox/tokens    ``{action: issue|write|rotate|delete, path?, namespace?, sa?, audience?}``
 POST /_sandbox/rbac      ``{action: grant|revoke, user, namespace, role?}``
+POST /_sandbox/run_outcome ``{run, state: SUCCEEDED|FAILED, task?, retry?}``          ``{changed}``
+POST /_sandbox/run_timing ``{starts_after?, finishes_after?, terminate_settles_after?}`` the three values
 POST /_sandbox/reset     -                                                            ``{}``
 =======================  ===========================================================  =====================
 
@@ -77,6 +79,27 @@ class Controls:
         with self._lock:
             self._failures = [kind] * int(n)
 
+    def run_outcome(self, run: str, state: str, task: str | None = None,
+                    retry: dict[str, Any] | None = None) -> list[str]:
+        """How a run ends: ``"FAILED"`` (at ``task``, default its last) or ``"SUCCEEDED"``.
+        ``run`` is a run id or a display name (runs created later with that name too);
+        ``retry`` (``{"state", "task"}``) is how a retry of it ends (default: succeeds)."""
+        return self.sandbox.store.set_run_outcome(run, state, task, retry)
+
+    def run_timing(self, starts_after: float | None = None, finishes_after: float | None = None,
+                   terminate_settles_after: float | None = None) -> dict[str, float]:
+        """Seconds from creation to RUNNING and to the end, for runs created from now on;
+        and how long a terminated run stays CANCELING."""
+        store = self.sandbox.store
+        for name, value in (("run_starts_after", starts_after), ("run_finishes_after", finishes_after),
+                            ("terminate_settles_after", terminate_settles_after)):
+            if value is not None:
+                if float(value) < 0:
+                    raise ValueError(f"{name} must be >= 0")
+                setattr(store, name, float(value))
+        return {"starts_after": store.run_starts_after, "finishes_after": store.run_finishes_after,
+                "terminate_settles_after": store.terminate_settles_after}
+
     def expire_sessions(self) -> int:
         """Every session cookie stops working (as a day later); returns how many ended."""
         return self.sandbox.front.sessions.expire_all()
@@ -98,7 +121,10 @@ class Controls:
             self._log.clear()
         self.sandbox.front.reset()
         self.sandbox.rbac.reset()
-        self.sandbox.store.clear()
+        store = self.sandbox.store
+        for name in ("run_starts_after", "run_finishes_after", "terminate_settles_after"):
+            store.__dict__.pop(name, None)  # back to the class defaults
+        store.clear()
 
     def info(self) -> dict[str, Any]:
         from .dex_pages import DEMO_USERS
@@ -279,6 +305,20 @@ class RbacControl(_ControlHandler):
         self.reply({})
 
 
+class RunOutcomeControl(_ControlHandler):
+    def post(self) -> None:
+        b = self.body()
+        self.reply({"changed": self.controls.run_outcome(str(b["run"]), str(b["state"]), b.get("task"),
+                                                         b.get("retry"))})
+
+
+class RunTimingControl(_ControlHandler):
+    def post(self) -> None:
+        b = self.body()
+        self.reply(self.controls.run_timing(b.get("starts_after"), b.get("finishes_after"),
+                                            b.get("terminate_settles_after")))
+
+
 class ResetControl(_ControlHandler):
     def post(self) -> None:
         self.body()
@@ -295,5 +335,7 @@ _HANDLERS: dict[str, type[_ControlHandler]] = {
     "log": LogControl,
     "tokens": TokensControl,
     "rbac": RbacControl,
+    "run_outcome": RunOutcomeControl,
+    "run_timing": RunTimingControl,
     "reset": ResetControl,
 }

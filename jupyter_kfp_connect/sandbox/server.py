@@ -37,6 +37,9 @@ class Sandbox:
         self.kfp_namespace = KFP_NAMESPACE
         self.store = Store(db)
         self.front = fronts.make_front(mode, self, **front_options)
+        # KFP's start-up (main.go): standalone creates the "Default" experiment, multi-user not.
+        self.store.default_experiment_at_start = not self.multi_user
+        self.store.ensure_default_experiment()
         self.rbac = rbac.Rbac()
         self.controls = controls.Controls(self)
         self._thread: threading.Thread | None = None
@@ -47,6 +50,12 @@ class Sandbox:
     @property
     def multi_user(self) -> bool:
         return bool(self.front.multi_user)
+
+    @property
+    def default_service_account(self) -> str:
+        """KFP's DEFAULTPIPELINERUNNERSERVICEACCOUNT: ``pipeline-runner``, set to
+        ``default-editor`` by the multi-user manifests (api-service/params.env)."""
+        return "default-editor" if self.multi_user else "pipeline-runner"
 
     @property
     def url(self) -> str:

@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any, Iterable
 
+from . import runplan
 from .base import ApiError
 from .filters import Listing, ListQuery
 
@@ -38,9 +39,9 @@ RUNS = Listing("Run", {
     "pipeline_version_id": "pipeline_version_id", "state": "state",
     "scheduled_at": "scheduled_at", "finished_at": "finished_at",
 }, time_columns=frozenset({"created_at", "scheduled_at", "finished_at"}),
-   # A run's state follows from its age (PENDING, RUNNING, SUCCEEDED), so it is computed.
-   source="(SELECT *, run_state(created_at) AS state, created_at AS scheduled_at, "
-          "run_finished_at(created_at) AS finished_at FROM runs)")
+   # A run's state follows from its plan and the clock (see runplan.py), so it is computed.
+   source="(SELECT *, run_state(events) AS state, created_at AS scheduled_at, "
+          "run_finished_at(events) AS finished_at FROM runs)")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipelines (
@@ -64,9 +65,14 @@ CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, experiment_id TEXT NOT NULL, namespace TEXT NOT NULL,
   display_name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', pipeline_id TEXT,
   pipeline_version_id TEXT, pipeline_spec TEXT, runtime_config TEXT, service_account TEXT,
-  created_at INTEGER NOT NULL, storage_state TEXT NOT NULL DEFAULT 'AVAILABLE');
+  created_at INTEGER NOT NULL, storage_state TEXT NOT NULL DEFAULT 'AVAILABLE',
+  events TEXT NOT NULL DEFAULT '[]', plan TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment_id, created_at, id);
+CREATE INDEX IF NOT EXISTS runs_by_namespace ON runs (namespace, created_at, id);
 """
+_RUN_COLUMNS = ("id", "experiment_id", "namespace", "display_name", "description", "pipeline_id",
+                "pipeline_version_id", "pipeline_spec", "runtime_config", "service_account",
+                "created_at", "storage_state", "events", "plan")
 
 _TABLES = ("runs", "experiments", "versions", "pipelines")
 
@@ -97,21 +103,40 @@ class Store:
 
     #: a run is PENDING until this many seconds after creation, then RUNNING ...
     run_starts_after: float = 1.0
-    #: ... and SUCCEEDED from this many seconds after creation.
+    #: ... and SUCCEEDED from this many seconds after creation (its tasks in between).
     run_finishes_after: float = 3.0
+    #: a terminated run is CANCELING this long, then FAILED (Argo stopping its pods).
+    terminate_settles_after: float = 0.5
+    #: standalone KFP creates the "Default" experiment at start-up (main.go); multi-user does not.
+    default_experiment_at_start: bool = False
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.create_function("run_state", 1, lambda created: self.run_state({"created_at": created})[0])
-        self._db.create_function("run_finished_at", 1,
-                                 lambda created: self.run_state({"created_at": created})[1] or 0)
+        self._db.create_function("run_state", 1, lambda events: self._events_state(events)[0])
+        self._db.create_function("run_finished_at", 1, lambda events: self._events_state(events)[1])
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._last_time = 0
+        #: outcomes chosen before a run exists, by display name (``controls.run_outcome``)
+        self.pending_outcomes: dict[str, dict[str, Any]] = {}
+
+    def _migrate(self) -> None:
+        """A file store written before runs had plans gains the columns (its old runs stay
+        PENDING-less: they show as finished)."""
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
+        for column, default in (("events", "'[]'"), ("plan", "'{}'")):
+            if column not in have:
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
+
+    @staticmethod
+    def _events_state(events: str) -> tuple[str, int]:
+        state, since = runplan.state_at(json.loads(events or "[]"), time.time_ns() // 1000)
+        return state, since if state in runplan.FINAL_STATES else 0
 
     # --- plumbing ------------------------------------------------------------------------
     def _now(self) -> int:
@@ -313,18 +338,25 @@ class Store:
                    pipeline_id: str | None = None, pipeline_version_id: str | None = None,
                    pipeline_spec: dict[str, Any] | None = None,
                    runtime_config: dict[str, Any] | None = None,
-                   service_account: str | None = None) -> dict[str, Any]:
-        row = {"id": str(uuid.uuid4()), "experiment_id": experiment_id, "namespace": namespace,
+                   service_account: str | None = None,
+                   spec_for_plan: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A new run; its plan comes from ``spec_for_plan`` (the spec it runs) and the outcome
+        a test chose for its display name, if any."""
+        run_id = str(uuid.uuid4())
+        created = self._now()
+        plan = runplan.new_plan(run_id, spec_for_plan or pipeline_spec, created, self.run_starts_after,
+                                self.run_finishes_after, self.pending_outcomes.get(display_name))
+        row = {"id": run_id, "experiment_id": experiment_id, "namespace": namespace,
                "display_name": display_name, "description": description or "",
                "pipeline_id": pipeline_id, "pipeline_version_id": pipeline_version_id,
                "pipeline_spec": json.dumps(pipeline_spec) if pipeline_spec else None,
                "runtime_config": json.dumps(runtime_config) if runtime_config else None,
-               "service_account": service_account, "created_at": self._now(),
-               "storage_state": "AVAILABLE"}
+               "service_account": service_account, "created_at": created,
+               "storage_state": "AVAILABLE", "events": json.dumps(plan["events"]),
+               "plan": json.dumps(plan)}
         with self._tx() as db:
-            db.execute("INSERT INTO runs VALUES (:id, :experiment_id, :namespace, :display_name, "
-                       ":description, :pipeline_id, :pipeline_version_id, :pipeline_spec, "
-                       ":runtime_config, :service_account, :created_at, :storage_state)", row)
+            db.execute(f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES "
+                       f"({', '.join(':' + c for c in _RUN_COLUMNS)})", row)
             db.execute("UPDATE experiments SET last_run_created_at = ? WHERE id = ?",
                        [row["created_at"], experiment_id])
         return row
@@ -334,6 +366,11 @@ class Store:
         if row is None:
             raise ApiError(404, f"Run {run_id} not found")
         return row
+
+    def find_runs(self, id_or_name: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._db.execute(
+                "SELECT * FROM runs WHERE id = ? OR display_name = ?", [id_or_name, id_or_name])]
 
     def list_runs(self, namespace: str | None, experiment_id: str, query: ListQuery):
         scope, params = [], []
@@ -348,15 +385,102 @@ class Store:
         with self._tx() as db:
             db.execute("DELETE FROM runs WHERE id = ?", [run_id])
 
-    def run_state(self, row: dict[str, Any], now_us: int | None = None) -> tuple[str, int | None]:
-        """(state, finished_at) from the time since creation: PENDING, RUNNING, SUCCEEDED."""
+    def run_view(self, row: dict[str, Any], now_us: int | None = None) -> dict[str, Any]:
+        """The run as KFP would report it now (state, history, finish time, tasks)."""
         now_us = now_us if now_us is not None else time.time_ns() // 1000
-        elapsed = (now_us - row["created_at"]) / 1_000_000
-        if elapsed < self.run_starts_after:
-            return "PENDING", None
-        if elapsed < self.run_finishes_after:
-            return "RUNNING", None
-        return "SUCCEEDED", row["created_at"] + int(self.run_finishes_after * 1_000_000)
+        plan = json.loads(row.get("plan") or "{}")
+        if not plan.get("events"):  # a run stored before plans: finished long ago
+            return {"state": "SUCCEEDED", "finished_at": row["created_at"], "history": [
+                {"t": row["created_at"], "state": "SUCCEEDED"}], "tasks": [], "error": ""}
+        return runplan.visible(plan, now_us)
+
+    def run_state(self, row: dict[str, Any], now_us: int | None = None) -> tuple[str, int | None]:
+        view = self.run_view(row, now_us)
+        return view["state"], view["finished_at"] or None
+
+    def _save_plan(self, run_id: str, plan: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET plan = ?, events = ? WHERE id = ?",
+                       [json.dumps(plan), json.dumps(plan["events"]), run_id])
+
+    def terminate_run(self, run_id: str) -> None:
+        """KFP's run store: only a PAUSED, PENDING, RUNNING or unspecified run is terminated;
+        any other is "Row not found" (an invalid-argument error)."""
+        with self._lock:
+            row = self.get_run(run_id)
+            now = time.time_ns() // 1000
+            if self.run_view(row, now)["state"] not in runplan.TERMINABLE_STATES:
+                raise ApiError(400, f"Failed to terminate run {run_id}: Failed to terminate a run "
+                                    f"{run_id}. Row not found")
+            plan = json.loads(row["plan"])
+            runplan.terminate(plan, now, self.terminate_settles_after)
+            self._save_plan(run_id, plan)
+
+    def retry_run(self, run_id: str) -> None:
+        """Argo retries only a Failed/Error workflow (KFP's GenerateRetryExecution)."""
+        with self._lock:
+            row = self.get_run(run_id)
+            now = time.time_ns() // 1000
+            if self.run_view(row, now)["state"] != "FAILED":
+                raise ApiError(400, f"Failed to retry run {run_id}: Workflow must be Failed/Error to "
+                                    "retry: workflow cannot be retried")
+            plan = json.loads(row["plan"])
+            runplan.retry(plan, now, self.run_finishes_after - self.run_starts_after,
+                          self.pending_outcomes.get(row["display_name"], {}).get("retry"))
+            self._save_plan(run_id, plan)
+
+    def set_run_storage(self, run_id: str, state: str) -> None:
+        row = self.get_run(run_id)
+        if state == "AVAILABLE":
+            experiment = self._one("SELECT * FROM experiments WHERE id = ?", [row["experiment_id"]])
+            if experiment and experiment["storage_state"] == "ARCHIVED":
+                raise ApiError(400, f"Failed to unarchive run {run_id} as experiment "
+                                    f"{row['experiment_id']} must be un-archived first: Unarchive the "
+                                    "experiment first to allow the run to be restored", code=9)
+        with self._tx() as db:
+            db.execute("UPDATE runs SET storage_state = ? WHERE id = ?", [state, run_id])
+
+    def set_run_outcome(self, run: str, state: str, task: str | None = None,
+                        retry: dict[str, Any] | None = None) -> list[str]:
+        """Choose how a run ends: FAILED (at ``task``, or its last task) or SUCCEEDED.
+        ``run`` is a run id or a display name; for a name, runs created later get it too.
+        ``retry`` is the outcome of a retry (default: it succeeds). Returns the runs changed."""
+        state = state.upper()
+        if state not in ("SUCCEEDED", "FAILED"):
+            raise ValueError("state must be SUCCEEDED or FAILED")
+        outcome = {"state": state, "task": task, "retry": retry}
+        changed = []
+        with self._lock:
+            rows = self.find_runs(run)
+            if not any(r["id"] == run for r in rows):
+                self.pending_outcomes[run] = outcome
+            now = time.time_ns() // 1000
+            for row in rows:
+                plan = json.loads(row["plan"])
+                if not plan.get("events") or self.run_view(row, now)["state"] in runplan.FINAL_STATES:
+                    continue
+                spec = self._run_spec(row)
+                fresh = runplan.new_plan(row["id"], spec, row["created_at"], self.run_starts_after,
+                                         self.run_finishes_after, outcome)
+                for old, new in zip([plan["root"], *plan["tasks"]], [fresh["root"], *fresh["tasks"]]):
+                    new["task_id"], new["pod_name"] = old["task_id"], old["pod_name"]
+                self._save_plan(row["id"], fresh)
+                changed.append(row["id"])
+        return changed
+
+    def _run_spec(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        if row.get("pipeline_spec"):
+            return json.loads(row["pipeline_spec"])
+        if row.get("pipeline_version_id"):
+            version = self._one("SELECT pipeline_spec FROM versions WHERE id = ?", [row["pipeline_version_id"]])
+            if version:
+                return json.loads(version["pipeline_spec"])
+        return None
+
+    def ensure_default_experiment(self) -> None:
+        """Standalone KFP's start-up: a "Default" experiment in the empty namespace."""
+        if self.default_experiment_at_start:
+            self.default_experiment("")
 
     # --- test controls -------------------------------------------------------------------
     def seed(self, namespace: str, count: int, versions: int = 1, prefix: str = "pipeline") -> list[str]:
@@ -387,9 +511,12 @@ class Store:
         return [p[0] for p in pipelines]
 
     def clear(self) -> None:
+        """Empty, as a freshly started KFP (standalone: with its Default experiment)."""
         with self._tx() as db:
             for table in _TABLES:
                 db.execute(f"DELETE FROM {table}")
+        self.pending_outcomes.clear()
+        self.ensure_default_experiment()
 
     def counts(self) -> dict[str, int]:
         with self._lock:
