@@ -319,7 +319,7 @@ def summarize(pipeline_spec: dict[str, Any]) -> dict[str, Any]:
         has_default = "defaultValue" in param or "default_value" in param
         parameters.append({
             "name": name,
-            "type": _get(param, "parameterType") or _get(param, "type") or "PARAMETER_TYPE_UNSPECIFIED",
+            "type": parameter_type(param),
             "default": _get(param, "defaultValue") if has_default else None,
             "has_default": has_default,
             "optional": bool(_get(param, "isOptional")) or has_default,
@@ -347,6 +347,7 @@ def summarize(pipeline_spec: dict[str, Any]) -> dict[str, Any]:
             "condition": condition or None,
             "loop": bool(_get(task, "parameterIterator") or _get(task, "artifactIterator")),
         })
+    ordered = _in_dependency_order(tasks)
     return {
         "name": info.get("name", ""),
         "display_name": _get(info, "displayName") or info.get("name", ""),
@@ -355,8 +356,29 @@ def summarize(pipeline_spec: dict[str, Any]) -> dict[str, Any]:
         "sdk_version": _get(pipeline_spec, "sdkVersion") or "",
         "parameters": parameters,
         "artifacts": artifacts,
-        "tasks": _in_dependency_order(tasks),
+        "tasks": ordered,
+        # The root DAG as a graph (what a DAG view draws): a node per task, an edge per
+        # "waits for", from the task waited for to the one that waits.
+        "dag": {
+            "nodes": [{"id": t["name"], "label": t["display_name"], "kind": t["kind"]} for t in ordered],
+            "edges": [{"from": d, "to": t["name"]} for t in ordered for d in t["dependencies"]
+                      if any(o["name"] == d for o in ordered)],
+        },
     }
+
+
+#: The IR's older scalar types (``type:`` in kfp 2.0 betas) by their ParameterType names.
+_LEGACY_TYPES = {"INT": "NUMBER_INTEGER", "DOUBLE": "NUMBER_DOUBLE", "STRING": "STRING"}
+
+
+def parameter_type(param: dict[str, Any]) -> str:
+    """A root input's ParameterType name (STRING, NUMBER_INTEGER, NUMBER_DOUBLE, BOOLEAN,
+    LIST, STRUCT, ...); the pre-2.0 ``type`` field is mapped onto those names."""
+    kind = _get(param, "parameterType")
+    if kind:
+        return str(kind)
+    legacy = _get(param, "type")
+    return _LEGACY_TYPES.get(str(legacy), str(legacy)) if legacy else "PARAMETER_TYPE_UNSPECIFIED"
 
 
 def _task_kind(component: dict[str, Any], executor: dict[str, Any]) -> str:

@@ -36,12 +36,13 @@ RUNS = Listing("Run", {
     "run_id": "id", "id": "id", "display_name": "display_name", "name": "display_name",
     "created_at": "created_at", "description": "description", "experiment_id": "experiment_id",
     "namespace": "namespace", "storage_state": "storage_state",
-    "pipeline_version_id": "pipeline_version_id", "state": "state",
+    # KFP's run listing (model/run.go) filters by these only: no pipeline or version.
+    "state": "state", "recurring_run_id": "recurring_run_id",
     "scheduled_at": "scheduled_at", "finished_at": "finished_at",
 }, time_columns=frozenset({"created_at", "scheduled_at", "finished_at"}),
    # A run's state follows from its plan and the clock (see runplan.py), so it is computed.
    source="(SELECT *, run_state(events) AS state, created_at AS scheduled_at, "
-          "run_finished_at(events) AS finished_at FROM runs)")
+          "run_finished_at(events) AS finished_at, '' AS recurring_run_id FROM runs)")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipelines (

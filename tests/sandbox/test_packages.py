@@ -86,6 +86,11 @@ def test_reads_compiled_yaml_and_summarizes_it(tiny_bytes) -> None:
     assert tasks[1]["dependencies"] == ["add"]
     assert tasks[2]["dependencies"] == ["add-2"]
     assert tasks[0]["image"] == "python:3.12" and tasks[0]["kind"] == "container"
+    assert summary["dag"] == {
+        "nodes": [{"id": "add", "label": "add", "kind": "container"},
+                  {"id": "add-2", "label": "add-2", "kind": "container"},
+                  {"id": "say", "label": "say", "kind": "container"}],
+        "edges": [{"from": "add", "to": "add-2"}, {"from": "add-2", "to": "say"}]}
 
 
 def test_required_parameter_is_not_optional(compiled) -> None:
