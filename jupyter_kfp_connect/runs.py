@@ -22,6 +22,8 @@ Rules that matter:
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import math
 import re
@@ -423,10 +425,12 @@ class RunsService:
         version_id = str(body.get("pipeline_version_id") or "").strip()
         inline = body.get("pipeline_spec")
         if not pipeline_id and not version_id:
+            if body.get("pipeline_package") is not None:
+                return await _package_spec(body["pipeline_package"]), "", ""
             if isinstance(inline, dict) and (inline.get("root") or isinstance(inline.get("pipeline_spec"), dict)):
                 return inline, "", ""
             raise _bad_request("Say which pipeline to run: pipeline_id (and optionally pipeline_version_id), "
-                               "or a compiled pipeline_spec.")
+                               "a compiled pipeline_spec, or a pipeline_package.")
         if not version_id:
             body_versions = await self._call("GET", f"pipelines/{_seg(pipeline_id)}/versions", params={
                 "page_size": 1, "sort_by": "created_at desc"})
@@ -595,6 +599,23 @@ class RunsService:
         body = await self.api.call(method, path, namespace=getattr(self.connection, "namespace", "") or "",
                                    **kwargs)
         return body if isinstance(body, dict) else {}
+
+
+async def _package_spec(package: Any) -> Any:
+    """``{filename, data: base64}``, a compiled package a kernel sends (a file or a pipeline
+    function it compiled), read and checked like an upload (in a thread)."""
+    from .pipelines import validate
+
+    if not isinstance(package, dict) or not isinstance(package.get("data"), str):
+        raise _bad_request("pipeline_package must be {filename, data} with data in base64.")
+    try:
+        data = base64.b64decode(package["data"], validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad_request("pipeline_package.data is not base64.") from None
+    parsed = await validate(data, str(package.get("filename") or "pipeline.yaml"))
+    if parsed.platform_spec:
+        return {"pipeline_spec": parsed.pipeline_spec, "platform_spec": parsed.platform_spec}
+    return parsed.pipeline_spec
 
 
 # --- shaping helpers --------------------------------------------------------------------------

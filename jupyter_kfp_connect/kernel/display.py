@@ -23,12 +23,23 @@ class Table:
     """Rows (mappings) under chosen columns ``[(key, title), ...]``."""
 
     def __init__(self, columns: Sequence[tuple[str, str]], rows: Iterable[Mapping[str, Any]], *,
-                 title: str = "", note: str = "", empty: str = "Nothing to show.") -> None:
+                 title: str = "", note: str = "", empty: str = "Nothing to show.",
+                 links: Mapping[str, str] | None = None) -> None:
         self.columns = list(columns)
         self.rows = [dict(row) for row in rows]
         self.title = title
         self.note = note
         self.empty = empty
+        #: column key -> row key holding a URL: that column's cells link there (HTML only)
+        self.links = dict(links or {})
+
+    def _html_cell(self, row: Mapping[str, Any], key: str) -> str:
+        text = escape(_cell(row.get(key)))
+        url = row.get(self.links[key]) if key in self.links else None
+        if url:
+            return (f"<a href='{escape(str(url), quote=True)}' target='_blank' "
+                    f"rel='noopener noreferrer'>{text}</a>")
+        return text
 
     def _repr_html_(self) -> str:
         parts = []
@@ -38,7 +49,7 @@ class Table:
             head = "".join(f"<th style='text-align:left'>{escape(t)}</th>" for _, t in self.columns)
             body = "".join(
                 "<tr>" + "".join(
-                    f"<td style='text-align:left'>{escape(_cell(row.get(k)))}</td>"
+                    f"<td style='text-align:left'>{self._html_cell(row, k)}</td>"
                     for k, _ in self.columns
                 ) + "</tr>"
                 for row in self.rows
@@ -123,6 +134,71 @@ class ProblemView:
             lines.append(f"Fix: {p['fix']}")
         if p.get("yaml"):
             lines.append(str(p["yaml"]).rstrip())
+        return "\n".join(lines)
+
+
+#: Colours of run and task states (JupyterLab's variables, with fallbacks outside Lab).
+_STATE_COLOURS = {
+    "SUCCEEDED": "var(--jp-success-color1,#388e3c)", "FAILED": "var(--jp-error-color1,#d32f2f)",
+    "RUNNING": "var(--jp-brand-color1,#1976d2)", "CANCELING": "var(--jp-warn-color1,#f57c00)",
+    "CANCELED": "var(--jp-warn-color1,#f57c00)",
+}
+
+
+def _badge(state: str) -> str:
+    colour = _STATE_COLOURS.get(state, "var(--jp-ui-font-color2,#757575)")
+    return f"<strong style='color:{colour}'>{escape(state)}</strong>"
+
+
+class RunStatus:
+    """A run's state and its tasks' states, for ``%kfp run --wait`` (updated in place)."""
+
+    def __init__(self, run: Mapping[str, Any], *, elapsed: float | None = None, note: str = "") -> None:
+        self.run = dict(run)
+        self.elapsed = elapsed
+        self.note = note
+
+    def _tasks(self) -> list[dict[str, Any]]:
+        """The spec's tasks in order with their states (the DAG), else the reported tasks."""
+        nodes = (self.run.get("dag") or {}).get("nodes") or []
+        if nodes:
+            return [{"name": n.get("label") or n.get("id"), "state": n.get("state", "")} for n in nodes]
+        return [{"name": t.get("display_name"), "state": t.get("state", "")} for t in self.run.get("tasks") or []]
+
+    def _summary(self) -> str:
+        r = self.run
+        took = f" after {self.elapsed:.0f} s" if self.elapsed is not None else ""
+        return f"Run {r.get('display_name', '')}: {r.get('state', '')}{took}"
+
+    def _repr_html_(self) -> str:
+        r = self.run
+        took = f" <em>({self.elapsed:.0f} s)</em>" if self.elapsed is not None else ""
+        parts = [f"<p>Run <strong>{escape(str(r.get('display_name', '')))}</strong>: "
+                 f"{_badge(str(r.get('state', '')))}{took}</p>"]
+        tasks = self._tasks()
+        if tasks:
+            rows = "".join(f"<tr><td style='text-align:left'>{escape(str(t['name']))}</td>"
+                           f"<td style='text-align:left'>{_badge(str(t['state']))}</td></tr>" for t in tasks)
+            parts.append("<table class='jp-kfp-table'><thead><tr><th style='text-align:left'>task</th>"
+                         f"<th style='text-align:left'>state</th></tr></thead><tbody>{rows}</tbody></table>")
+        if r.get("error_message"):
+            parts.append(f"<p>{escape(str(r['error_message']))}</p>")
+        if r.get("ui_url"):
+            parts.append(f"<p><a href='{escape(str(r['ui_url']), quote=True)}' target='_blank' "
+                         "rel='noopener noreferrer'>Open the run in the KFP UI</a></p>")
+        if self.note:
+            parts.append(f"<p><em>{escape(self.note)}</em></p>")
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        lines = [self._summary()]
+        lines += [f"  {t['name']}: {t['state']}" for t in self._tasks()]
+        if self.run.get("error_message"):
+            lines.append(str(self.run["error_message"]))
+        if self.run.get("ui_url"):
+            lines.append(f"KFP UI: {self.run['ui_url']}")
+        if self.note:
+            lines.append(self.note)
         return "\n".join(lines)
 
 

@@ -2,7 +2,8 @@
 
 Every command calls the server extension (``kernel/api/...``), so sign-in, namespaces,
 listing and uploads follow exactly the rules (and give exactly the diagnoses) the panel
-does; only running a pipeline goes through ``kfp_client``. ``%kfp --help`` lists commands.
+does, running a pipeline included (its parameters are checked by ``POST runs`` against the
+pipeline's spec, the Create-run form's rule). ``%kfp --help`` lists commands.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from ..errors import KFPConnectError
 
 #: What ``%kfp`` with no command does.
 DEFAULT_COMMAND = "status"
+#: ``--wait`` polls the run every POLL_START seconds at first, backing off to POLL_MAX.
+POLL_START = 1.0
+POLL_MAX = 5.0
+FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED"})
 
 
 class _Done(Exception):
@@ -80,11 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start a run of a pipeline (name, id, file or function)")
     run.add_argument("pipeline")
     run.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
-                     help="a pipeline parameter (repeatable; values are JSON where they parse)")
+                     help="a pipeline parameter (repeatable; values are JSON where they parse); "
+                     "checked against the pipeline's parameters before the run starts")
     run.add_argument("--experiment", default="Default", help="experiment name (default: Default)")
     run.add_argument("--run-name", default="", help="name of the run")
     run.add_argument("--version", default="", help="version name or id (default: the newest)")
     run.add_argument("--shared", action="store_true", help="look the name up in shared pipelines")
+    run.add_argument("--wait", action="store_true",
+                     help="show the run's state and its tasks live until it ends")
+    run.add_argument("--timeout", type=float, default=None, metavar="S",
+                     help="with --wait: stop waiting after S seconds (the run goes on)")
+
+    runs = commands.add_parser("runs", help="list recent runs in the namespace")
+    runs.add_argument("--state", type=str.upper, default="",
+                      help="only runs in this state (PENDING, RUNNING, SUCCEEDED, FAILED, ...)")
+    runs.add_argument("--pipeline", default="", help="only runs of this pipeline (name or id)")
+    runs.add_argument("--page-size", type=int, default=20, help="how many (at most 200)")
 
     commands.add_parser("open", help="link to the KFP UI")
     return parser
@@ -127,14 +143,6 @@ class KFPMagics(Magics):
         from .session import shared_link
 
         return shared_link()
-
-    def client(self) -> Any:
-        """The kernel's ``kfp_client`` (ours), or a fresh one if the name was reused."""
-        from .client import LazyKFPClient
-        from .session import CLIENT_NAME, build_client
-
-        client = self.shell.user_ns.get(CLIENT_NAME)
-        return client if isinstance(client, LazyKFPClient) else build_client()
 
     def _refresh(self) -> None:
         """After a sign-in or a namespace change made here: no stale headers or client."""
@@ -239,48 +247,86 @@ class KFPMagics(Magics):
             show(Link(url, "Open in the KFP UI"))
 
     def _cmd_run(self, args: argparse.Namespace) -> None:
-        from IPython.utils.capture import capture_output
-
+        """Check the parameters against the pipeline's spec and start the run, both through
+        the server (``POST runs``: the form's rules); with ``--wait``, follow it."""
         from .display import Fields, Link, show
 
-        # kfp.Client displays its own bare "Experiment details." / "Run details." links; the
-        # table below says the same with names, so keep only ours.
-        with capture_output(stdout=False, stderr=False, display=True):
-            run_id, namespace = self._start_run(args)
-        show(Fields([("run id", run_id), ("experiment", args.experiment),
-                     ("namespace", namespace or "")], title="Run started"))
-        ui = self.link.connection().get("ui_host") or ""
-        if ui:
-            show(Link(f"{ui.rstrip('/')}/#/runs/details/{run_id}", "Open the run in the KFP UI"))
-
-    def _start_run(self, args: argparse.Namespace) -> tuple[str, str | None]:
-        """Start a run of a kernel function, a package file, or an uploaded pipeline;
-        returns the run's id and namespace."""
-        params = parse_params(args.param)
-        client = self.client()
-        namespace = client.get_user_namespace() or None
-        run_name = args.run_name or None
+        if args.timeout is not None and args.timeout <= 0:
+            raise UsageError("%kfp run: --timeout wants a number of seconds above 0")
+        body: dict[str, Any] = {"parameters": parse_params(args.param),
+                                "experiment_name": args.experiment or "Default",
+                                "display_name": args.run_name or f"{args.pipeline} run"}
         target = self._user_object(args.pipeline)
         if target is not None and callable(target) and not isinstance(target, str):
-            result = client.create_run_from_pipeline_func(
-                target, arguments=params, run_name=run_name, experiment_name=args.experiment,
-                namespace=namespace)
-            run_id = result.run_id
+            data, filename = compile_pipeline(target, args.pipeline)
+            body["pipeline_package"] = _package_body(data, filename)
         elif os.path.isfile(os.path.expanduser(args.pipeline)):
-            result = client.create_run_from_pipeline_package(
-                os.path.expanduser(args.pipeline), arguments=params, run_name=run_name,
-                experiment_name=args.experiment, namespace=namespace)
-            run_id = result.run_id
+            path = os.path.expanduser(args.pipeline)
+            with open(path, "rb") as handle:
+                body["pipeline_package"] = _package_body(handle.read(), os.path.basename(path))
         else:
             pipeline_id = self._pipeline_id(args.pipeline, shared=args.shared)
-            version_id = self._version_id(pipeline_id, args.version)
-            experiment = client.create_experiment(name=args.experiment, namespace=namespace)
-            run = client.run_pipeline(
-                experiment_id=experiment.experiment_id,
-                job_name=run_name or f"{args.pipeline} run", pipeline_id=pipeline_id,
-                version_id=version_id, params=params)
-            run_id = run.run_id
-        return run_id, namespace
+            body["pipeline_id"] = pipeline_id
+            body["pipeline_version_id"] = self._version_id(pipeline_id, args.version)
+        run = self.link.api("POST", "runs", json=body)
+        if args.wait:
+            self._wait(run, args.timeout)
+            return
+        show(Fields([("run", run.get("display_name")), ("run id", run.get("run_id")),
+                     ("pipeline", run.get("pipeline_name") or args.pipeline),
+                     ("experiment", run.get("experiment_name") or args.experiment),
+                     ("state", run.get("state"))], title="Run started"))
+        if run.get("ui_url"):
+            show(Link(run["ui_url"], "Open the run in the KFP UI"))
+
+    def _wait(self, run: dict[str, Any], timeout: float | None) -> None:
+        """One display, updated in place, until the run ends; the last state stays in the
+        output. A FAILED run (or the timeout) ends the cell with an error, so a notebook
+        run by papermill stops there."""
+        import time
+
+        from IPython.display import display
+
+        from .display import RunStatus
+
+        started = time.monotonic()
+        handle = display(RunStatus(run, elapsed=0.0, note="Waiting for the run to end..."),
+                         display_id=True)
+        delay = POLL_START
+        try:
+            while run.get("state") not in FINAL_STATES:
+                if timeout is not None and time.monotonic() - started >= timeout:
+                    handle.update(RunStatus(run, elapsed=time.monotonic() - started,
+                                            note=f"Stopped waiting after {timeout:g} s; the run goes on."))
+                    raise KFPConnectError(
+                        "run_timeout", f"The run {run.get('display_name')} is still "
+                        f"{run.get('state')} after {timeout:g} s.",
+                        fix="Follow it with %kfp runs or in the KFP UI, or wait longer (--timeout).",
+                        status=408, details={"run_id": run.get("run_id")})
+                time.sleep(delay if timeout is None else min(delay, max(0.0, timeout - (time.monotonic() - started))))
+                delay = min(delay * 1.5, POLL_MAX)
+                run = self.link.api("GET", f"runs/{run['run_id']}")
+                handle.update(RunStatus(run, elapsed=time.monotonic() - started,
+                                        note="" if run.get("state") in FINAL_STATES else "Waiting..."))
+        except KeyboardInterrupt:
+            handle.update(RunStatus(run, elapsed=time.monotonic() - started,
+                                    note="Stopped waiting (interrupted); the run goes on."))
+            return
+        if run.get("state") == "FAILED":
+            raise KFPConnectError(
+                "run_failed", f"The run {run.get('display_name')} failed. {run.get('error_message') or ''}".strip(),
+                fix="See the failed task's logs in the KFP UI" + (f": {run['ui_url']}" if run.get("ui_url") else "."),
+                status=409, details={"run_id": run.get("run_id")})
+
+    def _cmd_runs(self, args: argparse.Namespace) -> None:
+        from .display import show
+
+        params = {"page_size": str(args.page_size)}
+        if args.state:
+            params["state"] = args.state
+        if args.pipeline:
+            params["pipeline_id"] = self._pipeline_id(args.pipeline, shared=False)
+        show(runs_table(self.link.api("GET", "runs", params=params), args))
 
     def _cmd_open(self, args: argparse.Namespace) -> None:
         from .display import Link, show
@@ -386,6 +432,50 @@ def pipelines_table(answer: dict[str, Any], search: str = "") -> Any:
                   ("description", "description")], rows,
                  title=where + (f" matching {search!r}" if search else ""), note=note,
                  empty="No pipelines.")
+
+
+def runs_table(answer: dict[str, Any], args: Any = None) -> Any:
+    """Recent runs, newest first, each name linking to the run in the KFP UI."""
+    from .display import Table
+
+    rows = []
+    for run in answer.get("runs") or []:
+        rows.append({**run, "pipeline": " / ".join(x for x in (run.get("pipeline_name"),
+                                                                 run.get("pipeline_version_name")) if x),
+                     "created": (run.get("created_at") or "").replace("T", " ").rstrip("Z"),
+                     "duration": _duration(run.get("created_at"), run.get("finished_at"))})
+    what = []
+    if args is not None and getattr(args, "state", ""):
+        what.append(f"state {args.state}")
+    if args is not None and getattr(args, "pipeline", ""):
+        what.append(f"pipeline {args.pipeline}")
+    total = answer.get("total_size")
+    note = f"{len(rows)} of {total}" if isinstance(total, int) and total > len(rows) else ""
+    return Table([("display_name", "run"), ("state", "state"), ("pipeline", "pipeline / version"),
+                  ("experiment_name", "experiment"), ("created", "created"), ("duration", "duration"),
+                  ("run_id", "id")], rows,
+                 title="Recent runs" + (f" ({', '.join(what)})" if what else ""), note=note,
+                 empty="No runs.", links={"display_name": "ui_url"})
+
+
+def _duration(start: str | None, end: str | None) -> str:
+    from datetime import datetime
+
+    if not start or not end:
+        return ""
+    try:
+        seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                   - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+    except ValueError:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def _package_body(data: bytes, filename: str) -> dict[str, str]:
+    import base64
+
+    return {"filename": filename, "data": base64.b64encode(data).decode("ascii")}
 
 
 def _ask(prompt: str) -> str:
