@@ -15,6 +15,7 @@ GET  /_sandbox/log       -                                                      
 DELETE /_sandbox/log     -                                                            ``{}``
 POST /_sandbox/tokens    ``{action: issue|write|rotate|delete, path?, namespace?, sa?, audience?}``
 POST /_sandbox/rbac      ``{action: grant|revoke, user, namespace, role?}``
+POST /_sandbox/seed_runs ``{experiment_id, count, version_id, spacing?}``              ``{ids}``
 POST /_sandbox/run_outcome ``{run, state: SUCCEEDED|FAILED, task?, retry?}``          ``{changed}``
 POST /_sandbox/run_timing ``{starts_after?, finishes_after?, terminate_settles_after?}`` the three values
 POST /_sandbox/reset     -                                                            ``{}``
@@ -78,6 +79,10 @@ class Controls:
             raise ValueError("n must be >= 0")
         with self._lock:
             self._failures = [kind] * int(n)
+
+    def seed_runs(self, experiment_id: str, count: int, version_id: str, spacing: float = 5.0) -> list[str]:
+        """``count`` finished runs of a version in an experiment, ``spacing`` seconds apart."""
+        return self.sandbox.store.seed_runs(experiment_id, count, version_id, spacing)
 
     def run_outcome(self, run: str, state: str, task: str | None = None,
                     retry: dict[str, Any] | None = None) -> list[str]:
@@ -305,6 +310,13 @@ class RbacControl(_ControlHandler):
         self.reply({})
 
 
+class SeedRunsControl(_ControlHandler):
+    def post(self) -> None:
+        b = self.body()
+        self.reply({"ids": self.controls.seed_runs(str(b["experiment_id"]), int(b["count"]),
+                                                   str(b["version_id"]), float(b.get("spacing", 5.0)))})
+
+
 class RunOutcomeControl(_ControlHandler):
     def post(self) -> None:
         b = self.body()
@@ -335,6 +347,7 @@ _HANDLERS: dict[str, type[_ControlHandler]] = {
     "log": LogControl,
     "tokens": TokensControl,
     "rbac": RbacControl,
+    "seed_runs": SeedRunsControl,
     "run_outcome": RunOutcomeControl,
     "run_timing": RunTimingControl,
     "reset": ResetControl,
