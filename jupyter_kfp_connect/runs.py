@@ -383,7 +383,8 @@ class RunsService:
         """The Create-run check without starting anything: ``{ok, errors, parameters}``."""
         spec, _pid, _vid = await self._spec_for(body)
         specs = await asyncio.to_thread(parameter_specs, spec)
-        _values, errors = check_parameters(specs, _given(body))
+        # values may hold JSON text (lists, structs): read off the event loop
+        _values, errors = await asyncio.to_thread(check_parameters, specs, _given(body))
         return {"ok": not errors, "errors": errors, "parameters": [_public_spec(s) for s in specs]}
 
     async def create(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -397,7 +398,7 @@ class RunsService:
                                   status=400, details={"errors": {"display_name": "too long"}})
         spec, pipeline_id, version_id = await self._spec_for(body)
         specs = await asyncio.to_thread(parameter_specs, spec)  # a spec may be large
-        values, errors = check_parameters(specs, _given(body))
+        values, errors = await asyncio.to_thread(check_parameters, specs, _given(body))
         if errors:
             raise invalid_parameters(specs, errors)
         experiment_id = await self._experiment_for(body)
@@ -635,6 +636,8 @@ def _run_error(run: dict[str, Any]) -> str:
         return str(error["message"])
     if run.get("state") != "FAILED":
         return ""
+    if any(h.get("state") == "CANCELING" for h in run.get("state_history") or []):
+        return "The run was terminated."  # KFP ends a terminated run FAILED
     failed = [t.get("display_name", "") for t in ((run.get("run_details") or {}).get("task_details") or [])
               if t.get("state") == "FAILED" and t.get("child_tasks") is None]
     if failed:

@@ -130,7 +130,7 @@ async def test_terminate_retry_archive_delete(kfp, sb, scaler_yaml):
     assert code == 200 and stopped["state"] == "CANCELING"
     failed = await _wait(kfp, run["run_id"], {"FAILED"})
     assert failed["actions"]["retry"] is True and failed["actions"]["terminate"] is False
-    assert failed["error_message"]
+    assert failed["error_message"] == "The run was terminated."
     code, again = await kfp("POST", f"runs/{run['run_id']}/terminate")
     assert code == 400 and error_of(again)["code"] == "bad_request"
     assert "terminate" in error_of(again)["message"]

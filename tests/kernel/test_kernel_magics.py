@@ -39,7 +39,7 @@ async def test_kfp_magic_commands(sb, start_kernel, call):
     kernel = await start_kernel()
 
     helped = await kernel.run("%kfp --help")
-    for command in ("status", "login", "namespace", "pipelines", "upload", "run", "open"):
+    for command in ("status", "login", "namespace", "pipelines", "upload", "run", "runs", "open"):
         assert command in helped.text
 
     status = await kernel.run("%kfp status")
