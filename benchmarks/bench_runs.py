@@ -93,7 +93,7 @@ def main() -> int:
         print(f"namespace with {page['total_size']} runs, page_size {PAGE['page_size']}, "
               f"KFP latency {LATENCY_S * 1000:.0f} ms")
         print(f"  first page (cold names)   {first_ms:7.1f} ms  with {len(first_calls)} KFP calls "
-              f"({', '.join(sorted(set(c.split(' ')[1].split('/')[0] for c in first_calls)))})  "
+              f"({', '.join(sorted({c.split(' ')[1].split('/')[0] for c in first_calls}))})  "
               f"target < {TARGET_MS:.0f} ms: {'OK' if first_ms < TARGET_MS else 'OVER TARGET'}")
         print(f"  refresh (names cached)    median {statistics.median(refresh_ms):7.1f} ms, "
               f"max {max(refresh_ms):7.1f} ms")

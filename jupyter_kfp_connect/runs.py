@@ -205,7 +205,7 @@ class RunListRequest:
     @classmethod
     def parse(cls, *, page_token: str = "", page_size: str | int = "", sort_by: str = "",
               state: str = "", pipeline_id: str = "", pipeline_version_id: str = "",
-              experiment_id: str = "", search: str = "", archived: str | bool = "") -> "RunListRequest":
+              experiment_id: str = "", search: str = "", archived: str | bool = "") -> RunListRequest:
         try:
             size = int(page_size or DEFAULT_PAGE_SIZE)
         except (TypeError, ValueError):
@@ -267,7 +267,7 @@ class _Names:
         self.specs[version_id] = spec
 
 
-_CACHES: "weakref.WeakKeyDictionary[Any, _Names]" = weakref.WeakKeyDictionary()
+_CACHES: weakref.WeakKeyDictionary[Any, _Names] = weakref.WeakKeyDictionary()
 
 
 def _names_for(connection: Any) -> _Names:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import posixpath
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
@@ -499,14 +499,14 @@ _TYPE_CHECKS = {
                       "requires type double or integer, but the parameter value is not of number value type"),
     "NUMBER_INTEGER": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
                        "requires type double or integer, but the parameter value is not of number value type"),
-    "STRING": (lambda v: isinstance(v, str), "requires type string, but the input parameter is not of "
-               "string value type"),
-    "BOOLEAN": (lambda v: isinstance(v, bool), "requires type bool, but the input parameter is not of bool "
-                "value type"),
-    "LIST": (lambda v: isinstance(v, list), "requires type list, but the input parameter is not of list "
-             "value type"),
-    "STRUCT": (lambda v: isinstance(v, dict), "requires type struct, but the input parameter is not of "
-               "struct value type"),
+    "STRING": (lambda v: isinstance(v, str), ("requires type string, but the input parameter is not of "
+                                                "string value type")),
+    "BOOLEAN": (lambda v: isinstance(v, bool), ("requires type bool, but the input parameter is not of bool "
+                                                 "value type")),
+    "LIST": (lambda v: isinstance(v, list), ("requires type list, but the input parameter is not of list "
+                                              "value type")),
+    "STRUCT": (lambda v: isinstance(v, dict), ("requires type struct, but the input parameter is not of "
+                                                "struct value type")),
 }
 
 
@@ -562,7 +562,7 @@ class RunActionHandler(RunHandler):
     """``:terminate`` (PENDING/RUNNING/PAUSED only), ``:retry`` (FAILED only), ``:archive``
     (any), ``:unarchive`` (not while its experiment is archived); each answers ``{}``."""
 
-    FAILURES = {"terminate": "Failed to terminate a run", "retry": "Failed to retry a run",
+    FAILURES: ClassVar[dict[str, str]] = {"terminate": "Failed to terminate a run", "retry": "Failed to retry a run",
                 "archive": "Failed to archive a run", "unarchive": "Failed to unarchive a run"}
 
     def post(self, run_id: str, action: str) -> None:

@@ -4,11 +4,10 @@ names resolved with few KFP calls, task states on the DAG, the actions KFP allow
 version detail's parameters and DAG."""
 
 import asyncio
-import json
 
 import pytest
 
-from tests.handlers.pipelines_fixtures import *  # noqa: F401,F403
+from tests.handlers.pipelines_fixtures import *
 from tests.handlers.pipelines_fixtures import API, error_of
 
 
@@ -210,7 +209,7 @@ async def test_openapi_documents_every_runs_route_and_answer(kfp, sb, scaler_yam
     spec = yaml.safe_load(resources.files("jupyter_kfp_connect").joinpath("openapi.yaml").read_text())
     for pattern, handler in run_handlers.ROUTES:
         names = iter(("run_id", "action"))
-        path = "/" + re.sub(r"\([^)]*\)", lambda _m: "{" + next(names) + "}", pattern)
+        path = "/" + re.sub(r"\([^)]*\)", lambda _m, names=names: "{" + next(names) + "}", pattern)
         documented = spec["paths"].get(path)
         assert documented is not None, pattern
         methods = {m for m in ("get", "post", "delete") if m in handler.__dict__}
