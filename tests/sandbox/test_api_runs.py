@@ -78,7 +78,9 @@ def test_tests_choose_the_outcome_per_run_or_task(sandbox, http, pipeline) -> No
 
 
 def test_terminate_only_while_it_runs(sandbox, http, pipeline) -> None:
-    sandbox.store.run_finishes_after = 5
+    timing = httpx.post(f"{sandbox.url}/_sandbox/run_timing", json={"finishes_after": 5,
+                                                                    "terminate_settles_after": 0.3})
+    assert timing.json() == {"starts_after": 0.1, "finishes_after": 5.0, "terminate_settles_after": 0.3}
     run = _start(http, pipeline)
     assert http.post(f"{API}/runs/{run['run_id']}:terminate").json() == {}
     assert http.get(f"{API}/runs/{run['run_id']}").json()["state"] == "CANCELING"
@@ -86,6 +88,10 @@ def test_terminate_only_while_it_runs(sandbox, http, pipeline) -> None:
     assert ended["state"] == "FAILED"  # Argo's terminated workflow ends Failed; KFP reports that
     message = _error(http.post(f"{API}/runs/{run['run_id']}:terminate"), 400, 3)
     assert message.startswith("Failed to terminate a run") and "Row not found" in message
+    sandbox.controls.reset()  # timings back to the defaults, the Default experiment back
+    assert sandbox.controls.run_timing() == {"starts_after": 1.0, "finishes_after": 3.0,
+                                             "terminate_settles_after": 0.5}
+    assert [e["display_name"] for e in http.get(f"{API}/experiments").json()["experiments"]] == ["Default"]
 
 
 def test_retry_only_a_failed_run_and_it_keeps_what_succeeded(sandbox, http, pipeline) -> None:
