@@ -348,3 +348,13 @@ def test_a_client_cannot_spoof_the_user_header(sandbox, http):
     response = http.get("/pipeline/apis/v2beta1/pipelines", params={"namespace": NS},
                         headers={"kubeflow-userid": USER})
     assert response.status_code == 401 and response.text == "{}"
+
+
+def test_sign_out_clears_the_cookie_and_ends_the_session(sandbox):
+    cookies = login(sandbox)
+    with httpx.Client(base_url=sandbox.url, cookies=cookies) as http:
+        out = http.get("/oauth2/sign_out", params={"rd": "/pipeline"})
+        assert out.status_code == 302 and out.headers["location"] == "/pipeline"
+        assert any(h.startswith("oauth2_proxy_kubeflow=;") for h in out.headers.get_list("set-cookie"))
+    with httpx.Client(base_url=sandbox.url, cookies=cookies) as http:
+        assert http.get("/pipeline/apis/v2beta1/healthz").status_code == 401
