@@ -84,7 +84,7 @@ async def healthz(connection: KFPSession) -> dict[str, Any]:
     try:
         response = await connection.request("GET", "healthz")
     except KFPConnectError as err:
-        if err.code == "not_json":
+        if err.code == "not_json" and "html" in str(err.problem.details.get("content_type", "")).lower():
             raise KFPConnectError.from_problem(problems.wrong_path(
                 connection.api_base, suggestion, "it answered with a web page, not KFP's API")) from None
         raise
