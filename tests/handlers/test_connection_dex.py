@@ -215,6 +215,16 @@ async def test_gateway_origin_without_pipeline_is_corrected(call, sb, mode):
     assert result["ok"] is True, result
 
 
+async def test_detection_corrects_a_configured_gateway_origin(call, sb, jp_serverapp):
+    kfp_app(jp_serverapp).host = sb.url
+    code, status = await call("GET", "status")
+    assert status["host"] == sb.kfp_host and status["state"] == "signed_out", status
+    assert status["config_sources"]["host"] == "config"
+    assert any(f"using {sb.kfp_host}" in step for step in status["detection"]["steps"])
+    code, status = await call("POST", "login", {k: v for k, v in DEX_LOGIN.items() if k != "host"})
+    assert code == 200 and status["api_base"] == sb.kfp_host, status
+
+
 @pytest.mark.parametrize("mode", ["dex"])
 async def test_token_at_the_gateway_origin_is_wrong_path_with_the_url(call, sb):
     token = sb.controls.tokens.issue(NAMESPACE)
