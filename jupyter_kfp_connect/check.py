@@ -39,7 +39,10 @@ async def run_checks(connection: Connection) -> dict:
     else:
         add("endpoint", True, f"KFP endpoint {config.host} (from {config.sources.get('host', 'request')}).")
 
-    if problem is None and config.in_cluster:
+    # The token is checked when the connection uses it, exactly when ``status`` would say so:
+    # explicit ``auth = in-cluster`` outside a pod too, and not for another explicit auth in one.
+    uses_token = connection.auth_kind == "in-cluster"
+    if problem is None and uses_token:
         try:
             if isinstance(connection.credentials, TokenFile):
                 connection.headers()  # records the problem in the connection's state too
@@ -97,7 +100,7 @@ async def run_checks(connection: Connection) -> dict:
 
     for check_id in ("endpoint", "token", "reach", "signed_in", "api", "namespace", "permissions"):
         if problem is not None and all(c["id"] != check_id for c in checks):
-            if check_id in ("token", "permissions") and not config.in_cluster:
+            if (check_id == "token" and not uses_token) or (check_id == "permissions" and not config.in_cluster):
                 continue
             add(check_id, False, "Not checked: an earlier check failed.", skipped=True)
     return {"ok": problem is None, "checks": checks, "problem": problem.to_json() if problem else None}

@@ -122,7 +122,7 @@ def not_signed_in(host: str, front: str = "") -> Problem:
 def session_expired(host: str) -> Problem:
     return Problem(
         "session_expired",
-        f"Your Kubeflow session for {host} has expired (KFP answered with the login page).",
+        f"Your Kubeflow session for {host} has expired (the Kubeflow gateway asks for a new sign-in).",
         fix="Sign in again. Tick \"keep me signed in\" to let this server renew the session itself.",
         status=401,
     )

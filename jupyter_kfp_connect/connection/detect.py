@@ -11,6 +11,11 @@ show the user what was found):
    front of Dex); a KFP 401 means KFP itself wants a bearer token.
 3. A 404 (or a page instead of JSON) tries ``/pipeline`` <-> ``/pipelines``; a TLS or
    protocol failure tries the other scheme, so the fix can name the URL that works.
+4. A Kubeflow login front at a bare origin (``https://kubeflow.example.com``) means KFP is
+   under ``/pipeline``: Kubeflow's gateway mounts the KFP UI's API proxy there and the central
+   dashboard at ``/`` (which answers ``/apis/...`` with its own page once signed in). The
+   probe returns the corrected host (KFP's UI server answers under ``/pipeline`` too, so the
+   correction is safe wherever oauth2-proxy stands in front of it).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -129,6 +135,16 @@ class ProbeResult:
     healthz: dict[str, Any] | None = None
     problem: Problem | None = None
     note: str = ""
+    #: Where KFP really is, when that is not the host probed (a bare gateway origin).
+    host: str = ""
+
+
+KFP_GATEWAY_PATH = "/pipeline"
+
+
+def gateway_kfp_host(host: str) -> str:
+    """KFP's base behind Kubeflow's gateway for a bare origin, else ''."""
+    return host.rstrip("/") + KFP_GATEWAY_PATH if not urlsplit(host).path.strip("/") else ""
 
 
 async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -159,6 +175,12 @@ async def probe(client: httpx.AsyncClient, host: str, headers: dict[str, str] | 
                            note=f"{host} answered healthz directly")
     if verdict in LOGIN_VERDICTS:
         front = front_of(response)
+        corrected = gateway_kfp_host(host)
+        if corrected:
+            return ProbeResult(verdict, front=front, host=corrected,
+                               note=f"{host} asks for a Kubeflow login ({front}); Kubeflow's gateway serves "
+                                    f"the dashboard there and Kubeflow Pipelines under {KFP_GATEWAY_PATH}: "
+                                    f"using {corrected}")
         return ProbeResult(verdict, front=front, note=f"{host} asks for a Kubeflow login ({front})")
     if verdict == KFP_UNAUTHENTICATED:
         return ProbeResult(verdict, front="kfp", note=f"{host} (KFP) asks for an identity: a bearer token")
@@ -208,6 +230,7 @@ async def detect(config: ConnectionConfig, client: httpx.AsyncClient) -> AuthPla
         if config.auth in ("none", "dex") and host:
             result = await probe(client, host)
             plan.front, plan.healthz = result.front, result.healthz
+            plan.host = result.host or host
             if result.note:
                 plan.steps.append(result.note + ".")
             plan.problem = result.problem
@@ -238,6 +261,7 @@ async def detect(config: ConnectionConfig, client: httpx.AsyncClient) -> AuthPla
     if result.note:
         plan.steps.append(result.note + ".")
     plan.front, plan.healthz, plan.problem = result.front, result.healthz, result.problem
+    plan.host = result.host or host
     if result.verdict == JSON:
         plan.mode = "none"
     elif result.verdict in LOGIN_VERDICTS:

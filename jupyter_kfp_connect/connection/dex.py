@@ -7,8 +7,11 @@ Kubeflow puts Dex behind one of two session proxies:
 * oidc-authservice (Kubeflow <= 1.8): any path answers a 302 to Dex.
 
 From Dex on the walk is the same: an optional connector chooser, the password form (a wrong
-password re-renders it with 200), an optional approval form, then the proxy's callback sets the
-session cookie and redirects back. Redirects are followed by hand so that every step is seen and
+password re-renders it, with 401 since Dex 2.37 and 200 before), an optional approval page,
+then the proxy's callback sets the session cookie and redirects back. Dex's approval page
+(``web/templates/approval.html``) has forms without an ``action`` (they post back to the page's
+own URL, whose query carries ``req`` and ``hmac``), the answer in a hidden ``approval`` field
+and a submit button without a name; older pages named the button ``approval``. Redirects are followed by hand so that every step is seen and
 judged; pages are read with the standard library's HTML parser. The password goes into exactly
 one request body and nowhere else: not into a log line, not into an error.
 """
@@ -102,7 +105,10 @@ class Page:
 
     @property
     def approval_form(self) -> Form | None:
-        return next((f for f in self.forms if ("approval", "approve") in f.buttons), None)
+        """The form that grants access: ``approval=approve`` as a hidden field (Dex's page) or
+        as a named submit button."""
+        return next((f for f in self.forms
+                     if f.fields.get("approval") == "approve" or ("approval", "approve") in f.buttons), None)
 
     @property
     def start_form(self) -> Form | None:

@@ -32,7 +32,8 @@ class KFPSession(Protocol):
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response: ...
 
-    async def dashboard_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response: ...
+    async def dashboard_request(self, method: str, path: str, *, optional: bool = False,
+                                **kwargs: Any) -> httpx.Response | None: ...
 
     def rbac_problem(self, namespace: str, message: str) -> Problem: ...
 
@@ -75,12 +76,20 @@ def problem_for(connection: KFPSession, response: httpx.Response, namespace: str
 
 
 async def healthz(connection: KFPSession) -> dict[str, Any]:
-    """``{multi_user, pipeline_store, ...}``; a 404 means the wrong base path."""
-    response = await connection.request("GET", "healthz")
+    """``{multi_user, pipeline_store, ...}``; a 404 or a web page means the wrong base path
+    (behind Kubeflow's gateway the root is the central dashboard, which answers any GET it
+    does not route with its index.html, 200)."""
+    alternatives = problems.path_alternatives(connection.api_base)
+    suggestion = alternatives[0] if alternatives else ""
+    try:
+        response = await connection.request("GET", "healthz")
+    except KFPConnectError as err:
+        if err.code == "not_json" and "html" in str(err.problem.details.get("content_type", "")).lower():
+            raise KFPConnectError.from_problem(problems.wrong_path(
+                connection.api_base, suggestion, "it answered with a web page, not KFP's API")) from None
+        raise
     if response.status_code == 404:
-        alternatives = problems.path_alternatives(connection.api_base)
-        raise KFPConnectError.from_problem(
-            problems.wrong_path(connection.api_base, alternatives[0] if alternatives else ""))
+        raise KFPConnectError.from_problem(problems.wrong_path(connection.api_base, suggestion))
     if response.status_code >= 400:
         raise KFPConnectError.from_problem(problem_for(connection, response))
     data = response.json()
@@ -100,16 +109,18 @@ async def access_problem(connection: KFPSession, namespace: str) -> Problem | No
     return None
 
 
-async def env_info(connection: KFPSession) -> dict[str, Any] | None:
+async def env_info(connection: KFPSession, *, optional: bool = False) -> dict[str, Any] | None:
     """The Kubeflow dashboard's ``env-info`` (user and namespaces), or None when there is
-    no dashboard (standalone KFP, a port-forward) or it does not answer JSON."""
+    no dashboard (standalone KFP, a port-forward, another app at the gateway's root) or it
+    fails (its profile service down: a JSON ``{"error"}``). ``optional`` (at sign-in): nothing
+    the dashboard answers or fails with reaches the connection's state."""
     try:
-        response = await connection.dashboard_request("GET", ENV_INFO_PATH)
+        response = await connection.dashboard_request("GET", ENV_INFO_PATH, optional=optional)
     except KFPConnectError as err:
         if err.code in ("session_expired", "istio_denied", "unreachable", "tls_error", "token_rejected"):
             raise
         return None
-    if response.status_code != 200:
+    if response is None or response.status_code != 200:
         return None
     try:
         data = response.json()

@@ -16,6 +16,7 @@ import logging
 import re
 import ssl
 import time
+from dataclasses import replace
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,6 +41,8 @@ LOGIN_AGAIN = ("invalid_credentials", "not_signed_in", "session_expired", "bad_r
 DEFAULT_COOKIE = {"oauth2-proxy": "oauth2_proxy_kubeflow", "authservice": "authservice_session"}
 
 CONNECT_TIMEOUT = 5.0
+#: The dashboard's roles (KFAM's admin/edit/view), the namespace one owns first.
+ROLE_PREFERENCE = {"owner": 0, "contributor": 1, "viewer": 2}
 
 Listener = Callable[[str, "Connection"], None]
 
@@ -70,6 +73,14 @@ def _timeout(config: ConnectionConfig) -> httpx.Timeout:
     """The request timeout, with connecting (TCP + TLS handshake) capped at 5 s: a handshake
     against a plain-HTTP port hangs rather than fails, and should be told apart quickly."""
     return httpx.Timeout(config.request_timeout, connect=min(config.request_timeout, CONNECT_TIMEOUT))
+
+
+def _json_headers(kwargs: dict[str, Any]) -> dict[str, str]:
+    """The caller's headers with ``Accept: application/json`` unless it chose another."""
+    headers = dict(kwargs.pop("headers", None) or {})
+    if not any(name.lower() == "accept" for name in headers):
+        headers["Accept"] = "application/json"
+    return headers
 
 
 class Connection:
@@ -214,6 +225,7 @@ class Connection:
 
     async def _auto_connect(self) -> None:
         self.plan = await detection.detect(self.config, self._http())
+        self._follow_plan()
         if self.plan.problem is not None:
             self._fail(self.plan.problem)
             return
@@ -262,6 +274,7 @@ class Connection:
             auth = self._auth_from_fields(username, password, token, cookie)
         if auth == "auto":
             self.plan = await detection.detect(self.config, self._http())
+            self._follow_plan()
             if self.plan.problem is not None:
                 raise self._fail(self.plan.problem)
             if self.plan.mode in ("none", "in-cluster"):
@@ -271,6 +284,8 @@ class Connection:
 
         self._forget_credentials()
         self.username, self.keep_signed_in = "", False
+        if auth in ("dex", "cookie"):
+            await self._gateway_base(auth)
         if auth == "dex":
             if not username or not password:
                 raise self._fail(Problem("bad_request", "Dex sign-in needs a username and a password.",
@@ -328,12 +343,32 @@ class Connection:
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A KFP API call (``path`` relative to ``/apis/v2beta1/``). Returns KFP's answer,
         errors included (``kfp_api`` turns those into Problems); raises KFPConnectError for
-        what is not KFP's answer: login pages, 401s, Istio, the network, TLS."""
-        return await self._send(method, self.api_base + API_PREFIX + path.lstrip("/"), **kwargs)
+        what is not KFP's answer: login pages, 401s, Istio, the network, TLS.
 
-    async def dashboard_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """A call to the Kubeflow dashboard at the gateway origin, through the same session."""
-        return await self._send(method, self.origin + "/" + path.lstrip("/"), **kwargs)
+        Every call says ``Accept: application/json``: oauth2-proxy's ``isAjax`` answers such a
+        request 401 ``{}`` when the session is gone, instead of a sign-in page or a 302 into a
+        new login (which its ``api_routes`` alone decide only where Kubeflow configured them)."""
+        return await self._send(method, self.api_base + API_PREFIX + path.lstrip("/"),
+                                headers=_json_headers(kwargs), **kwargs)
+
+    async def dashboard_request(self, method: str, path: str, *, optional: bool = False,
+                                **kwargs: Any) -> httpx.Response | None:
+        """A call to the Kubeflow dashboard at the gateway origin, through the same session.
+
+        ``optional``: for what only helps (namespace discovery at sign-in): the answer comes
+        back as it is, whatever it is, and nothing about it (a page, a 401, Istio, the network)
+        changes the connection's state; a failed request is None."""
+        url = self.origin + "/" + path.lstrip("/")
+        headers = _json_headers(kwargs)
+        if not optional:
+            return await self._send(method, url, headers=headers, **kwargs)
+        try:
+            response = await self._exchange(method, url, {**headers, **self.headers()}, kwargs)
+        except problems.TRANSPORT_ERRORS as err:
+            log.info("kfp-connect: the dashboard at %s did not answer (%s)", self.origin,
+                     problems.transport_reason(err))
+            return None
+        return response
 
     async def _send(self, method: str, url: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
         if self.state == EXPIRED and not (self.keep_signed_in and self._password):
@@ -352,8 +387,9 @@ class Connection:
             # KFP's TokenReview, or Istio's JWT check in front of it, refused the token
             source = "mounted ServiceAccount token" if isinstance(credentials, TokenFile) else "bearer token"
             raise self._fail(problems.token_rejected(self.host, source=source))
-        login_page = verdict == detection.HTML and response.status_code < 400  # a 404/502 page is no login
-        if verdict in detection.LOGIN_VERDICTS or (login_page and credentials and credentials.expires) \
+        # Redirects are never followed, so a page that answers 200 is no login page: it is some
+        # other application (the gateway's root is the central dashboard), i.e. not_json below.
+        if verdict in detection.LOGIN_VERDICTS \
                 or (verdict == detection.KFP_UNAUTHENTICATED and credentials and credentials.expires):
             if credentials is not None and credentials.expires:
                 if retry and self.keep_signed_in and self._password is not None:
@@ -424,15 +460,33 @@ class Connection:
                     self.memory.set(self.user_key, self.host, value)
                 return
         if self.multi_user and isinstance(self.credentials, SessionCookies):
-            env = await kfp_calls.env_info(self)
-            listed = (env or {}).get("namespaces") or []
-            owned = [ns for ns in listed if isinstance(ns, dict) and ns.get("namespace")]
-            if owned:
-                self._namespace, self.namespace_source = owned[0]["namespace"], "dashboard"
+            # Optional: a gateway without the dashboard, or a failing one, never fails a sign-in.
+            env = await kfp_calls.env_info(self, optional=True)
+            listed = [ns for ns in (env or {}).get("namespaces") or [] if isinstance(ns, dict) and ns.get("namespace")]
+            if listed:
+                best = min(listed, key=lambda ns: ROLE_PREFERENCE.get(str(ns.get("role")), len(ROLE_PREFERENCE)))
+                self._namespace, self.namespace_source = str(best["namespace"]), "dashboard"
                 return
         self._namespace, self.namespace_source = "", ""
 
     # --- internals -----------------------------------------------------------------------------
+    def _follow_plan(self) -> None:
+        """Use the host detection settled on (a bare gateway origin becomes ``.../pipeline``),
+        keeping where the setting came from."""
+        if self.plan is not None and self.plan.host and self.plan.host != self.config.host:
+            self.config = replace(self.config, host=self.plan.host)
+
+    async def _gateway_base(self, auth: str) -> None:
+        """Before a gateway sign-in that no detection preceded: a bare origin behind a Kubeflow
+        login front is corrected to KFP's ``/pipeline`` (see :mod:`.detect`)."""
+        if not detection.gateway_kfp_host(self.host):
+            return
+        result = await detection.probe(self._http(), self.host)
+        if result.host:
+            self.plan = detection.AuthPlan(mode=auth, host=result.host, front=result.front,
+                                           steps=[f"Authentication requested as '{auth}'.", result.note + "."])
+            self._follow_plan()
+
     def _http(self) -> httpx.AsyncClient:
         """One pooled AsyncClient per connection (detection, the Dex walk) and one fast
         transport (KFP calls, :meth:`_exchange`), both rebuilt when TLS or timeouts change."""

@@ -34,8 +34,9 @@ def parser() -> argparse.ArgumentParser:
                    help="session cookie lifetime (gateway modes; default 86400)")
     p.add_argument("--approval", action="store_true", help="show Dex's approval screen (gateway modes)")
     p.add_argument("--connectors", metavar="LIST", help="Dex connectors, e.g. local,ldap (gateway modes)")
-    p.add_argument("--istio-denial", action="store_true",
-                   help="in-cluster: answer a kubeflow-userid header with Istio's 'RBAC: access denied'")
+    p.add_argument("--dashboard", choices=("json", "html", "error"),
+                   help="gateway modes: what /api/workgroup/env-info answers (default json: the "
+                        "central dashboard; html: another app at the gateway's root; error: KFAM down)")
     p.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
                    help="delay every request by this much")
     return p
@@ -44,8 +45,8 @@ def parser() -> argparse.ArgumentParser:
 def front_options(args: argparse.Namespace) -> dict[str, Any]:
     """Only the options the chosen mode understands; others are a usage error, not ignored."""
     gateway = {"session_lifetime": args.session_lifetime, "approval": args.approval or None,
-               "connectors": args.connectors}
-    in_cluster = {"istio_denial": args.istio_denial or None}
+               "connectors": args.connectors, "dashboard": args.dashboard}
+    in_cluster: dict[str, Any] = {}
     given = {k: v for k, v in {**gateway, **in_cluster}.items() if v is not None}
     allowed = set(gateway) if args.mode in GATEWAY_MODES else set(in_cluster) if args.mode == "in-cluster" else set()
     wrong = sorted(set(given) - allowed)

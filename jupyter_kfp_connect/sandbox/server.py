@@ -73,7 +73,11 @@ class Sandbox:
         return self._thread is not None and self._thread.is_alive()
 
     def make_app(self) -> tornado.web.Application:
-        routes = [*self.front.routes(), *self.controls.routes(), *api.routes(self)]
+        # Each endpoint serves the API under its own prefixes only (KFP's UI server under both,
+        # the API server at the root, the Kubeflow gateway under /pipeline).
+        prefixes = tuple(p + "/" for p in self.front.api_prefixes)
+        api_routes = [r for r in api.routes(self) if r[0].startswith(prefixes)]
+        routes = [*self.front.routes(), *self.controls.routes(), *api_routes, *self.front.fallback_routes()]
         return tornado.web.Application(
             routes, default_handler_class=NotFoundHandler, default_handler_args={"sandbox": self},
         )

@@ -121,3 +121,16 @@ async def test_untrusted_certificate_is_a_tls_error_with_a_fix(tmp_path):
         server.close()
     assert error.code == "tls_error" and f"127.0.0.1:{port}" in error.problem.message
     assert "ca_cert" in error.problem.fix and "verify_ssl" in error.problem.fix
+
+
+@pytest.mark.parametrize("connectors", ["local", "ldap,local"], ids=["one-connector", "chooser"])
+async def test_signs_in_through_dex_real_approval_page(connectors):
+    """Dex's approval.html: forms without an action, hidden ``req`` and ``approval=approve``,
+    an unnamed button; the ``hmac`` is only in the page's query string."""
+    with Sandbox(mode="dex", approval=True, connectors=connectors) as sb:
+        cookies = await walk(sb.kfp_host)
+        assert list(cookies) == ["oauth2_proxy_kubeflow"]
+        approvals = [(e["method"], e["status"]) for e in sb.controls.request_log() if e["path"] == "/dex/approval"]
+        assert approvals == [("GET", 200), ("POST", 303)]
+        if "," in connectors:
+            assert any(e["path"] == "/dex/auth" and e["status"] == 200 for e in sb.controls.request_log())

@@ -39,16 +39,29 @@ async def test_html_instead_of_json_with_a_token_is_not_json(dex_sb):
         await conn.close()
 
 
-async def test_html_instead_of_json_with_a_session_means_expired(dex_sb):
+async def test_html_instead_of_json_with_a_session_is_not_json_either(dex_sb):
+    """No redirect is followed, so a page answering 200 is never a login page: behind the
+    gateway it is the dashboard or the KFP UI. The session stays good."""
     conn = connection_for(dex_sb)
     try:
         await conn.login(auth="dex", username=USER, password=PASSWORD)
         with pytest.raises(KFPConnectError) as err:
             await conn.dashboard_request("GET", "pipeline/")
-        assert err.value.code == "session_expired" and conn.state == "expired"
-        with pytest.raises(KFPConnectError) as err:
-            conn.headers()
-        assert err.value.code == "session_expired"
+        assert err.value.code == "not_json" and conn.state == "connected"
+        assert conn.headers()
+    finally:
+        await conn.close()
+
+
+async def test_optional_dashboard_calls_never_touch_the_connection(dex_sb):
+    conn = connection_for(dex_sb)
+    try:
+        await conn.login(auth="dex", username=USER, password=PASSWORD)
+        dex_sb.controls.expire_sessions()
+        response = await conn.dashboard_request("GET", "api/workgroup/env-info", optional=True)
+        assert response.status_code == 401 and conn.state == "connected" and conn.problem is None
+        sent = response.request.headers
+        assert sent["accept"] == "application/json" and "oauth2_proxy_kubeflow=" in sent["cookie"]
     finally:
         await conn.close()
 

@@ -26,7 +26,7 @@ async def _signed_in(host: str, token: str, **config) -> Connection:
 async def test_kfp_going_away_after_sign_in_is_connection_refused(sandbox_factory):
     sb = sandbox_factory("dex")
     port, stop = serve_in_thread(sb.make_app())
-    conn = await _signed_in(f"http://127.0.0.1:{port}", sb.controls.tokens.issue(NAMESPACE))
+    conn = await _signed_in(f"http://127.0.0.1:{port}/pipeline", sb.controls.tokens.issue(NAMESPACE))
     try:
         stop()  # nothing listens on the port any more
         with pytest.raises(KFPConnectError) as err:

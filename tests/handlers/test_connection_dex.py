@@ -203,6 +203,65 @@ async def test_wrong_path_found_after_login(call, sb):
     assert body["error"]["details"]["suggestion"] == sb.url + "/pipeline"
 
 
+async def test_gateway_origin_without_pipeline_is_corrected(call, sb, mode):
+    """Kubeflow's gateway mounts KFP under /pipeline and the dashboard at /: a host given as the
+    bare origin signs in and is corrected (the dashboard would answer /apis/... with its page)."""
+    code, status = await call("POST", "login", {**DEX_LOGIN, "host": sb.url})
+    assert code == 200, status
+    assert status["state"] == "connected" and status["host"] == sb.kfp_host
+    assert status["api_base"] == sb.kfp_host and status["namespace"] == NAMESPACE
+    assert any("/pipeline" in step for step in status["detection"]["steps"]), status["detection"]
+    code, result = await call("GET", "check")
+    assert result["ok"] is True, result
+
+
+async def test_detection_corrects_a_configured_gateway_origin(call, sb, jp_serverapp):
+    kfp_app(jp_serverapp).host = sb.url
+    code, status = await call("GET", "status")
+    assert status["host"] == sb.kfp_host and status["state"] == "signed_out", status
+    assert status["config_sources"]["host"] == "config"
+    assert any(f"using {sb.kfp_host}" in step for step in status["detection"]["steps"])
+    code, status = await call("POST", "login", {k: v for k, v in DEX_LOGIN.items() if k != "host"})
+    assert code == 200 and status["api_base"] == sb.kfp_host, status
+
+
+@pytest.mark.parametrize("mode", ["dex"])
+async def test_token_at_the_gateway_origin_is_wrong_path_with_the_url(call, sb):
+    token = sb.controls.tokens.issue(NAMESPACE)
+    code, body = await call("POST", "login", {"auth": "token", "token": token, "host": sb.url,
+                                              "namespace": NAMESPACE})
+    assert code == 502 and error_code(body) == "wrong_path", body
+    assert body["error"]["details"]["suggestion"] == sb.kfp_host
+
+
+@pytest.mark.parametrize("mode", ["dex"])
+@pytest.mark.parametrize("sb_options", [{"dashboard": "html"}, {"dashboard": "error"}])
+async def test_a_dashboard_that_answers_html_or_fails_does_not_fail_sign_in(call, sb):
+    code, status = await call("POST", "login", DEX_LOGIN)
+    assert code == 200, status
+    assert status["state"] == "connected" and status["problem"] is None
+    assert status["namespace"] == "" and status["namespace_source"] == ""
+    code, listing = await call("GET", "namespaces")
+    assert code == 200 and listing["source"] == "none" and listing["manual_entry"] is True
+    code, status = await call("GET", "status")
+    assert status["state"] == "connected"
+
+
+@pytest.mark.parametrize("mode", ["dex"])
+@pytest.mark.parametrize("sb_options", [{"api_routes": "", "skip_provider_button": True}])
+async def test_api_calls_ask_for_json_so_an_expired_session_is_a_401(call, sb):
+    """oauth2-proxy answers 401 {} instead of starting a login (302) when the request's Accept
+    is application/json (isAjax), whatever its api_routes say."""
+    code, status = await call("POST", "login", DEX_LOGIN)
+    assert code == 200, status
+    sb.controls.expire_sessions()
+    sb.controls.clear_log()
+    code, body = await call("GET", "pipelines", namespace=NAMESPACE)
+    assert code == 401 and error_code(body) == "session_expired", body
+    api = [(e["path"], e["status"]) for e in sb.controls.request_log()]
+    assert api == [("/pipeline/apis/v2beta1/pipelines", 401)], api
+
+
 @pytest.mark.parametrize("sb_options", [{"connectors": "local,ldap"}])
 async def test_ldap_connector_from_the_chooser(call, sb):
     login = {"auth": "dex", "username": "ldapuser", "password": "ldappass", "connector": "ldap"}

@@ -49,6 +49,34 @@ async def test_no_token_mounted_shows_the_poddefault(call, token_path):
     assert [c["id"] for c in result["checks"]][:2] == ["endpoint", "token"]
 
 
+@pytest.fixture
+def outside_a_pod(monkeypatch):
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_PORT", raising=False)
+
+
+@pytest.mark.parametrize("kfp_config", [{"auth": "in-cluster"}])
+async def test_check_and_status_agree_on_explicit_in_cluster_auth_without_a_token(
+        call, sb, in_cluster, jp_serverapp, outside_a_pod):
+    app = kfp_app(jp_serverapp)
+    app.host, app.token_path, app.namespace_path = sb.kfp_host, in_cluster["token_path"], in_cluster["namespace_path"]
+    code, status = await call("GET", "status")
+    assert status["in_cluster"] is False and status["problem"]["code"] == "no_token_mounted", status
+    code, result = await call("GET", "check")
+    assert result["ok"] is False and result["problem"]["code"] == "no_token_mounted", result
+    assert [c["id"] for c in result["checks"]][:2] == ["endpoint", "token"]
+
+
+@pytest.mark.parametrize("kfp_config", [{"auth": "dex"}])
+async def test_check_and_status_agree_on_explicit_dex_auth_inside_a_pod(call, sb, in_cluster, jp_serverapp):
+    app = kfp_app(jp_serverapp)
+    app.host, app.token_path, app.namespace_path = sb.kfp_host, in_cluster["token_path"], in_cluster["namespace_path"]
+    code, status = await call("GET", "status")
+    code, result = await call("GET", "check")
+    assert result["problem"]["code"] == (status["problem"] or {}).get("code", "not_signed_in"), (status, result)
+    assert "token" not in [c["id"] for c in result["checks"]]
+
+
 @pytest.mark.parametrize("kfp_config", [{}])
 async def test_default_in_cluster_host(call, in_cluster, jp_serverapp):
     # no host configured: the in-cluster service name, as kfp.Client does

@@ -59,7 +59,38 @@ def test_login_returns_to_the_original_url_with_the_session_cookie(sandbox):
         assert done.status_code == 200 and done.json() == {}
         assert str(done.url) == sandbox.url + target  # back where it started
         assert "authservice_session" in http.cookies
-        assert "/dex/approval" in [e["path"] for e in sandbox.controls.request_log()]
+        # skipApprovalScreen: the password POST is a 303 straight to the callback.
+        log = [(e["method"], e["path"], e["status"]) for e in sandbox.controls.request_log()]
+        assert ("POST", "/dex/auth/local/login", 303) in log
+        assert not any(path == "/dex/approval" for _, path, _ in log)
+
+
+def test_cookie_attributes_and_logout_by_header(sandbox):
+    """gorilla/sessions cookies from oidc-authservice: the session has Max-Age and Expires,
+    SameSite=Lax, neither HttpOnly nor Secure; the state cookie is cleared after one use;
+    /authservice/logout takes the session in Authorization: Bearer, not the cookie."""
+    seen: list[str] = []
+
+    async def record(response):
+        seen.extend(response.headers.get_list("set-cookie"))
+
+    async def walk():
+        async with httpx.AsyncClient(timeout=10, event_hooks={"response": [record]}) as client:
+            await dex_login(client, sandbox.kfp_host, "user@example.com", "12341234")
+            return client.cookies["authservice_session"]
+
+    value = asyncio.run(walk())
+    session = next(c for c in seen if c.startswith("authservice_session="))
+    attributes = sorted(a.strip().split("=")[0] for a in session.split(";")[1:])
+    assert attributes == ["Expires", "Max-Age", "Path", "SameSite"] and "SameSite=Lax" in session
+    assert "Max-Age=86401" in session
+    assert any(c.startswith("oidc_state_csrf=;") and "Max-Age=0" in c for c in seen)
+
+    with httpx.Client(base_url=sandbox.url) as http:
+        assert http.post("/authservice/logout", cookies={"authservice_session": value}).status_code == 401
+        done = http.post("/authservice/logout", headers={"Authorization": f"Bearer {value}"})
+        assert done.status_code == 201 and done.json() == {"afterLogoutURL": "/"}
+        assert http.get("/pipeline", cookies={"authservice_session": value}).status_code == 302
 
 
 def test_kfp_client_works_then_gets_the_login_page_when_the_session_expires(sandbox, compiled):

@@ -163,7 +163,7 @@ def test_cli_prints_urls_and_credentials_and_stops_on_sigterm():
     import subprocess
     import sys
 
-    proc, lines = _start_cli("--mode", "in-cluster", "--seed", "2", "--istio-denial")
+    proc, lines = _start_cli("--mode", "in-cluster", "--seed", "2")
     try:
         text = "\n".join(lines)
         url = _origin(lines)

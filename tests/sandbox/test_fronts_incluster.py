@@ -88,21 +88,49 @@ def test_no_identity_is_401_and_other_namespaces_are_403(sandbox, tmp_path):
     assert client.list_pipelines(namespace=NS).total_size is None
 
 
-def test_user_header_is_trusted_without_istio_and_denied_with_it(sandbox, http):
-    trusted = http.get(LIST, params={"namespace": NS}, headers={"kubeflow-userid": "user@example.com"})
-    assert trusted.status_code == 200
+def test_istio_sidecar_denies_any_user_header(sandbox, http, tmp_path):
+    """The ml-pipeline AuthorizationPolicy admits a notebook only "when request.headers
+    [kubeflow-userid] notValues ['*']": a request with the header is refused by Istio (bare
+    text), whatever token it also carries."""
+    token = sandbox.controls.tokens.issue(NS)
+    for headers in ({"kubeflow-userid": "user@example.com"},
+                    {"kubeflow-userid": "user@example.com", "Authorization": f"Bearer {token}"},
+                    {"kubeflow-userid": ""}):
+        denied = http.get(LIST, params={"namespace": NS}, headers=headers)
+        assert denied.status_code == 403 and denied.text == "RBAC: access denied"
+        assert denied.headers["content-type"].startswith("text/plain")
+    health = http.get("/apis/v2beta1/healthz", headers={"kubeflow-userid": "x"})
+    assert health.status_code == 403 and health.text == "RBAC: access denied"
 
-    with Sandbox(mode="in-cluster", istio_denial=True, istio_rbac_namespaces=["locked"]) as sb:
+    with Sandbox(mode="in-cluster", istio_rbac_namespaces=["locked"]) as sb:
         import httpx
 
         with httpx.Client(base_url=sb.url) as client:
-            denied = client.get(LIST, params={"namespace": NS}, headers={"kubeflow-userid": "user@example.com"})
-            assert denied.status_code == 403 and denied.text == "RBAC: access denied"
-            assert denied.headers["content-type"].startswith("text/plain")
-
             locked = sb.controls.tokens.issue("locked")
             blocked = client.get(LIST, params={"namespace": "locked"}, headers={"Authorization": f"Bearer {locked}"})
             assert blocked.status_code == 403 and blocked.text == "RBAC: access denied"
+
+
+def test_shared_pipelines_need_no_identity_so_a_stale_token_still_lists_them(sandbox, http):
+    """canAccessPipeline skips IsAuthorized (and with it TokenReview) for get/list of shared
+    pipelines: a rotated-away token still reads them, and is refused at the first namespaced call."""
+    sandbox.controls.seed("", 2, prefix="shared")
+    stale = {"Authorization": "Bearer stale.token.value"}
+    shared = http.get(LIST, headers=stale)
+    assert shared.status_code == 200 and shared.json()["total_size"] == 2
+    one = shared.json()["pipelines"][0]["pipeline_id"]
+    assert http.get(f"{LIST}/{one}", headers=stale).status_code == 200
+    assert http.get(LIST).status_code == 200  # no token at all
+    private = http.get(LIST, params={"namespace": NS}, headers=stale)
+    assert private.status_code == 401 and private.json()["code"] == 16
+    assert "Review.Status.Authenticated is false" in private.json()["message"]
+
+
+def test_the_api_server_serves_the_api_at_the_root_only(sandbox, http):
+    """ml-pipeline:8888 is grpc-gateway: no /pipeline prefix (that is the UI server's)."""
+    assert http.get("/apis/v2beta1/healthz").status_code == 200
+    missing = http.get("/pipeline/apis/v2beta1/healthz")
+    assert missing.status_code == 404 and missing.json()["code"] == 5
 
 
 def test_token_files_are_private_and_a_viewer_may_only_read(sandbox, tmp_path, http, upload, compiled):
