@@ -166,7 +166,8 @@ def read_spec(data: bytes, filename: str) -> packages.PipelinePackage:
 class HealthzHandler(_Api):
     def get(self) -> None:
         self.write_json({"commit_sha": COMMIT_SHA, "tag_name": TAG_NAME,
-                         "multi_user": self.sandbox.multi_user, "pipeline_store": "database"})
+                         "multi_user": self.sandbox.multi_user,
+                         "pipeline_store": self.sandbox.pipeline_store})
 
 
 # --- pipelines ---------------------------------------------------------------------------

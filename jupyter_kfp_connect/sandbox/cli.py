@@ -27,6 +27,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (0 = any free port; default 8080)")
     p.add_argument("--db", default=":memory:", help="SQLite file to keep pipelines in (default: memory)")
+    p.add_argument("--pipeline-store", choices=("database", "kubernetes"), default="database",
+                   help="where KFP keeps pipelines: its database (default) or Kubernetes objects "
+                        "(KFP's --pipelinesStoreKubernetes; also serves an emulated Kubernetes API "
+                        "for the Pipeline and PipelineVersion resources)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="create N demo pipelines in the demo namespace (and N shared ones) "
                         "when the store holds none yet, so a kept --db is seeded once")
@@ -64,6 +68,9 @@ def describe(sb: Any, token_file: Path | None) -> str:
         f"  kfp.Client(host=...) : {sb.kfp_host}",
         f"  test controls        : {sb.url}/_sandbox/info",
     ]
+    if sb.kube is not None:
+        lines.append(f"  Kubernetes API       : {sb.url}  (pipelines.kubeflow.org/v2beta1, "
+                     "SelfSubjectAccessReview)")
     if info["users"]:
         lines.append("  demo users (Dex):")
         for user in info["users"]:
@@ -84,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     options = front_options(args)
     from .server import Sandbox
 
-    sb = Sandbox(mode=args.mode, db=args.db, host=args.host, port=args.port, **options)
+    sb = Sandbox(mode=args.mode, db=args.db, host=args.host, port=args.port,
+                 pipeline_store=args.pipeline_store, **options)
     if args.seed and not sb.store.counts()["pipelines"]:
         sb.controls.seed("", args.seed, prefix="shared")
         if sb.multi_user:

@@ -19,6 +19,9 @@ from . import api, controls, fronts, rbac
 from .base import NotFoundHandler
 from .store import Store
 
+#: KFP's two pipeline stores (healthz ``pipeline_store``; ``--pipelinesStoreKubernetes``).
+PIPELINE_STORES = ("database", "kubernetes")
+
 #: KFP's own namespace: writes to shared pipelines are authorised against it.
 KFP_NAMESPACE = "kubeflow"
 #: Above KFP's 32 MB so an oversized package meets KFP's error, not a dropped connection.
@@ -27,11 +30,14 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 
 class Sandbox:
     """``Sandbox(mode).start()``; then ``.url``, ``.kfp_host``, ``.store``, ``.front``,
-    ``.rbac``, ``.controls``; ``.stop()`` (``start()`` again re-binds the same port)."""
+    ``.rbac``, ``.controls``, ``.kube`` (with ``pipeline_store="kubernetes"``); ``.stop()`` (``start()`` again re-binds the same port)."""
 
     def __init__(self, mode: str = "standalone", db: str = ":memory:", host: str = "127.0.0.1",
-                 port: int = 0, **front_options: Any) -> None:
+                 port: int = 0, pipeline_store: str = "database", **front_options: Any) -> None:
+        if pipeline_store not in PIPELINE_STORES:
+            raise ValueError(f"pipeline_store must be one of {PIPELINE_STORES}, not {pipeline_store!r}")
         self.mode = mode
+        self.pipeline_store = pipeline_store
         self.host = host
         self.port = port
         self.kfp_namespace = KFP_NAMESPACE
@@ -42,6 +48,14 @@ class Sandbox:
         self.store.ensure_default_experiment()
         self.rbac = rbac.Rbac()
         self.controls = controls.Controls(self)
+        #: The emulated Kubernetes API (``pipeline_store="kubernetes"`` only); see kube_api.py.
+        self.kube = None
+        if pipeline_store == "kubernetes":
+            from .k8s_store import KubernetesPipelineStore
+            from .kube_api import KubeApi
+
+            self.store = KubernetesPipelineStore(self.store, self)
+            self.kube = KubeApi(self)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -77,7 +91,11 @@ class Sandbox:
         # the API server at the root, the Kubeflow gateway under /pipeline).
         prefixes = tuple(p + "/" for p in self.front.api_prefixes)
         api_routes = [r for r in api.routes(self) if r[0].startswith(prefixes)]
-        routes = [*self.front.routes(), *self.controls.routes(), *api_routes, *self.front.fallback_routes()]
+        # The emulated Kubernetes API (pipeline_store="kubernetes") comes first: the fronts'
+        # routes would otherwise answer its /apis/ paths as the gateway does.
+        kube = self.kube.routes() if self.kube is not None else []
+        routes = [*kube, *self.front.routes(), *self.controls.routes(), *api_routes,
+                  *self.front.fallback_routes()]
         return tornado.web.Application(
             routes, default_handler_class=NotFoundHandler, default_handler_args={"sandbox": self},
         )
