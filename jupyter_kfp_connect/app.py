@@ -74,6 +74,31 @@ class KFPConnect(ExtensionApp):
     verify_ssl = Bool(True, config=True, help="Verify the KFP endpoint's TLS certificate.")
     ca_cert = Unicode("", config=True, help="Path of a CA bundle for a private certificate authority.")
     request_timeout = Float(30.0, config=True, help="Seconds before a KFP request is abandoned.")
+    pipeline_store = CaselessStrEnum(
+        ["auto", "database", "kubernetes"],
+        default_value="auto",
+        config=True,
+        help="Where KFP keeps pipelines when its healthz does not say (KFP < 2.14, or healthz "
+        "hidden): 'kubernetes' checks names as Kubernetes object names before uploading. "
+        "'auto': what healthz reports, else 'database'.",
+    )
+    kubernetes_api = Unicode(
+        "",
+        config=True,
+        help="Kubernetes API server for exporting and applying Pipeline / PipelineVersion "
+        "objects. Empty: the in-cluster API (KUBERNETES_SERVICE_HOST), else none.",
+    )
+    kubernetes_token_path = Unicode(
+        "",
+        config=True,
+        help="Bearer token file for the Kubernetes API, re-read on every use (default: the "
+        "pod's ServiceAccount token, /var/run/secrets/kubernetes.io/serviceaccount/token).",
+    )
+    kubernetes_ca_cert = Unicode(
+        "",
+        config=True,
+        help="CA bundle for the Kubernetes API (default: the pod's ServiceAccount ca.crt).",
+    )
     inject_kernels = Bool(
         True,
         config=True,

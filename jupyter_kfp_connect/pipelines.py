@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from . import packages
+from . import k8s_names, packages, pipeline_store
 from .errors import KFPConnectError
 from .kfp_api import KFPApi
 
@@ -85,9 +85,10 @@ def name_filter(search: str) -> str:
 class PipelinesService:
     """Pipelines and versions for one user's connection. Stateless: build one per request."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, *, store_setting: str = "auto") -> None:
         self.connection = connection
         self.api = KFPApi(connection)
+        self.store_setting = store_setting
         self._ui_base = (getattr(connection, "ui_base", "") or "").rstrip("/")
 
     # --- reading -------------------------------------------------------------------------
@@ -170,6 +171,7 @@ class PipelinesService:
         name = (name or package.name).strip()
         display_name = (display_name or name).strip()
         description = description or package.description
+        self._check_kubernetes_names(name, display_name)
         existing = await self.find_by_name(name, namespace)
         if existing:
             raise self._duplicate_pipeline(existing, name, namespace)
@@ -217,6 +219,7 @@ class PipelinesService:
         pipeline = await self._call("GET", f"pipelines/{_seg(pipeline_id)}")
         name = (name or default_version_name(pipeline.get("name") or package.name)).strip()
         display_name = (display_name or name).strip()
+        self._check_kubernetes_names(pipeline.get("name") or "", display_name, version=name)
         existing = await self.find_version_by_name(pipeline_id, name)
         if existing:
             raise self._duplicate_version(pipeline_id, existing, name)
@@ -235,6 +238,28 @@ class PipelinesService:
                 raise
             raise refusal from err
         return {"pipeline": self.pipeline_json(pipeline), "version": self.version_json(version)}
+
+    def _check_kubernetes_names(self, name: str, display_name: str, *, version: str | None = None) -> None:
+        """With KFP's Kubernetes store, refuse a name Kubernetes would refuse, before any
+        byte is sent, proposing a valid one (the person's text stays as display name)."""
+        if pipeline_store.of_connection(self.connection, self.store_setting)["pipeline_store"] != "kubernetes":
+            return
+        found = k8s_names.check(name, version) if version is not None else k8s_names.check(name)
+        if version is not None:
+            found = [f for f in found if f["field"] == "version_name"]
+        if not found:
+            return
+        first = found[0]
+        what = "version name" if first["field"] == "version_name" else "pipeline name"
+        raise KFPConnectError(
+            "invalid_kubernetes_name",
+            f"This Kubeflow Pipelines keeps pipelines as Kubernetes objects, and {first['name']!r} "
+            f"is not a valid {what} there: {'; '.join(first['errors'])}.",  # type: ignore[arg-type]
+            fix=f"Use the name {first['proposed']!r}; your text can stay as the display name "
+                f"({display_name!r}).",
+            status=400,
+            details={"field": first["field"], "name": first["name"], "proposed_name": first["proposed"],
+                     "display_name": display_name, "pipeline_store": "kubernetes"})
 
     # --- deleting ------------------------------------------------------------------------
     async def delete_version(self, pipeline_id: str, version_id: str) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from types import ModuleType
 
 def route_modules() -> list[ModuleType]:
     """Modules that contribute routes, in registration order (imported on first use)."""
-    from . import connection, pipelines, runs, version
+    from . import connection, manifests, pipelines, runs, version
 
-    return [version, connection, pipelines, runs]
+    return [version, connection, pipelines, runs, manifests]
 
 
 def all_routes() -> list[tuple[str, type]]:

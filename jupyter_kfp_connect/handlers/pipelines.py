@@ -36,7 +36,7 @@ class _PipelinesHandler(KFPConnectHandler):
         """The user's connection (detected on first use) wrapped in the pipelines service."""
         connection = self.kfp_app.connections.get(self.user_key)
         await connection.start()
-        return PipelinesService(connection)
+        return PipelinesService(connection, store_setting=self.kfp_app.pipeline_store)
 
 
 @tornado.web.stream_request_body
