@@ -31,3 +31,10 @@ def shared_link() -> ServerLink:
 def build_client() -> Any:
     """A fresh ``kfp.Client`` bound to the server (imports ``kfp``)."""
     return connect_kfp_client(shared_link())
+
+
+def build_pipelines_client() -> Any:
+    """A fresh ``kfp.kubeflow_client.PipelinesClient`` bound to the server (imports ``kfp``)."""
+    from .pipelines_client import connect_pipelines_client
+
+    return connect_pipelines_client(shared_link())
