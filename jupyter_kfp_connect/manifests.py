@@ -232,6 +232,20 @@ class ManifestsService:
         answer["source"] = {"pipeline_id": pipeline_id, "version_id": version_id}
         return answer
 
+    async def export_named(self, pipeline: str, version: str = "", *, namespace: str = "",
+                           include_pipeline: bool = True) -> dict[str, Any]:
+        """A version found by the pipeline's name (private first, then shared) or id, and the
+        version's name or id (the newest when empty)."""
+        found = await self.pipelines.find_by_name(pipeline, self._namespace(namespace))
+        found = found or await self.pipelines.find_by_name(pipeline, "")
+        pipeline_id = found["pipeline_id"] if found else pipeline
+        version_id = ""
+        if version:
+            named = await self.pipelines.find_version_by_name(pipeline_id, version)
+            version_id = named["pipeline_version_id"] if named else version
+        return await self.export_version(pipeline_id, version_id, namespace=namespace,
+                                         include_pipeline=include_pipeline)
+
     # --- apply ---------------------------------------------------------------------------
     async def access(self, namespace: str) -> dict[str, Any]:
         """May this server's Kubernetes identity create and update both kinds in ``namespace``?"""

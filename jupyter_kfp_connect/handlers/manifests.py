@@ -22,7 +22,7 @@ from .base import KFPConnectHandler
 from .pipelines import _UploadHandler, _json_object, read_root_file
 
 _FIELDS = ("name", "display_name", "version_name", "version_display_name", "description", "namespace",
-           "include_pipeline", "pipeline_id", "version_id", "path", "yaml")
+           "include_pipeline", "pipeline_id", "version_id", "pipeline", "version", "path", "yaml")
 
 
 class _ManifestsMixin:
@@ -94,8 +94,12 @@ class _SourceHandler(_ManifestsMixin, _UploadHandler):
         if _s(fields, "pipeline_id"):
             return await service.export_version(_s(fields, "pipeline_id"), _s(fields, "version_id"),
                                                 namespace=_s(fields, "namespace"), include_pipeline=include)
+        if _s(fields, "pipeline"):
+            return await service.export_named(_s(fields, "pipeline"), _s(fields, "version"),
+                                              namespace=_s(fields, "namespace"), include_pipeline=include)
         raise KFPConnectError(
-            "bad_request", "Say what to export: {pipeline_id, version_id}, {path} of a package in the "
+            "bad_request", "Say what to export: {pipeline_id, version_id}, {pipeline, version} (names "
+            "or ids), {path} of a package in the "
             "Jupyter root, or a multipart 'file'.", status=400)
 
 

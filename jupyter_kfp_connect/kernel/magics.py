@@ -18,6 +18,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from ..errors import KFPConnectError
+from . import manifest_commands
 
 #: What ``%kfp`` with no command does.
 DEFAULT_COMMAND = "status"
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("source", help="a compiled package (.yaml, .json, .zip, .tar.gz) or "
                         "the name of a @dsl.pipeline function in this kernel")
     upload.add_argument("--name", default="", help="pipeline (or version) name")
+    upload.add_argument("--display-name", default="", help="human-readable name (KFP 2.14+)")
     upload.add_argument("--description", default="")
     upload.add_argument("--version-of", metavar="PIPELINE", default="",
                         help="upload as a new version of this pipeline (name or id)")
@@ -103,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--page-size", type=int, default=20, help="how many (at most 200)")
 
     commands.add_parser("open", help="link to the KFP UI")
+    manifest_commands.add_parsers(commands)
     return parser
 
 
@@ -226,7 +229,7 @@ class KFPMagics(Magics):
         from .display import Fields, Link, show
 
         data, filename = self._package(args.source)
-        fields = {"name": args.name, "description": args.description}
+        fields = {"name": args.name, "display_name": args.display_name, "description": args.description}
         if args.version_of:
             pipeline_id = self._pipeline_id(args.version_of, shared=args.shared)
             answer = self.link.api("POST", f"pipelines/{pipeline_id}/versions",
@@ -339,6 +342,12 @@ class KFPMagics(Magics):
                 fix="Set c.KFPConnect.ui_host (or KF_PIPELINES_UI_ENDPOINT) to the Kubeflow "
                 "dashboard's pipeline URL.", status=404)
         show(Link(f"{ui.rstrip('/')}/#/pipelines", "Open the Kubeflow Pipelines UI"))
+
+    def _cmd_export(self, args: argparse.Namespace) -> None:
+        manifest_commands.export(self, args)
+
+    def _cmd_apply(self, args: argparse.Namespace) -> None:
+        manifest_commands.apply(self, args)
 
     # --- lookups ---------------------------------------------------------------------------
     def _package(self, source: str) -> tuple[bytes, str]:
