@@ -159,6 +159,7 @@ function uploadInit(
 ): RequestInit {
   const fields: Record<string, string | undefined> = {
     name: options.name,
+    display_name: options.display_name,
     description: options.description,
     scope: options.scope
   };
@@ -302,4 +303,45 @@ export class KFPService {
       uploadInit(source, options)
     );
   }
+
+  /** Pipeline + PipelineVersion manifests of a stored version or a package in the root. */
+  exportManifests(source: IManifestSource): Promise<IExportedManifests> {
+    return this.request<IExportedManifests>(
+      'manifests/export',
+      json('POST', source)
+    );
+  }
+
+  /** Create or update those objects in the cluster (after a SelfSubjectAccessReview). */
+  applyManifests(
+    source: IManifestSource & { yaml?: string }
+  ): Promise<{
+    namespace: string;
+    results: { kind: string; name: string; action: string }[];
+  }> {
+    return this.request<any>('manifests/apply', json('POST', source));
+  }
+
+  /** May this server apply manifests in `namespace`? */
+  manifestAccess(
+    namespace = ''
+  ): Promise<{ available: boolean; allowed: boolean; namespace: string }> {
+    return this.request<any>(`manifests/access${query({ namespace })}`);
+  }
+}
+
+/** What to export: a stored version, or a package file in the Jupyter root. */
+export interface IManifestSource {
+  pipeline_id?: string;
+  version_id?: string;
+  path?: string;
+  namespace?: string;
+}
+
+export interface IExportedManifests {
+  yaml: string;
+  filename: string;
+  namespace: string;
+  documents: { kind: string; name: string }[];
+  renamed: { field: string; from: string; to: string }[];
 }

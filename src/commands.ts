@@ -5,6 +5,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { fileUploadIcon, refreshIcon } from '@jupyterlab/ui-components';
 
 import { kfpIcon } from './icons';
+import { applyManifests, exportManifests } from './manifests';
 import { KFPPanel } from './panel';
 import { CommandIDs, PIPELINE_FILE_PATTERN } from './tokens';
 
@@ -86,6 +87,79 @@ export function addCommands(
     }
   });
 
+  /** The folder the file browser shows (exports of stored versions are saved there). */
+  const browserFolder = (): string =>
+    fileBrowserFactory?.tracker.currentWidget?.model.path ?? '';
+
+  commands.addCommand(CommandIDs.exportVersion, {
+    label: trans.__('Export Pipeline Version as Kubernetes Manifests'),
+    caption: trans.__(
+      'Pipeline and PipelineVersion YAML for kubectl or GitOps (KFP 2.14+ Kubernetes store)'
+    ),
+    icon: kfpIcon,
+    execute: async args => {
+      const pipelineId = (args.pipelineId as string | undefined) ?? panel.currentPipeline;
+      if (!ensureConnected()) {
+        return;
+      }
+      if (!pipelineId) {
+        const path = selectedPipelineFile(fileBrowserFactory);
+        if (path) {
+          return exportManifests(app, connection.service, trans, { path }, browserFolder());
+        }
+        app.shell.activateById(panel.id);
+        Notification.info(
+          trans.__('Open a pipeline in the panel, or select a package file, to export it.'),
+          { autoClose: 5000 }
+        );
+        return;
+      }
+      return exportManifests(
+        app,
+        connection.service,
+        trans,
+        { pipeline_id: pipelineId, version_id: (args.versionId as string | undefined) ?? '' },
+        browserFolder()
+      );
+    }
+  });
+
+  commands.addCommand(CommandIDs.exportFile, {
+    label: trans.__('Export as Kubernetes Manifests'),
+    icon: kfpIcon,
+    isVisible: () => selectedPipelineFile(fileBrowserFactory) !== null,
+    execute: async args => {
+      const path =
+        (args.path as string | undefined) ?? selectedPipelineFile(fileBrowserFactory);
+      if (!path || !ensureConnected()) {
+        return;
+      }
+      const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+      return exportManifests(app, connection.service, trans, { path }, folder);
+    }
+  });
+
+  commands.addCommand(CommandIDs.applyVersion, {
+    label: trans.__('Apply Pipeline Version to Kubernetes…'),
+    caption: trans.__('Create or update the Pipeline and PipelineVersion objects in your namespace'),
+    execute: async args => {
+      const pipelineId = (args.pipelineId as string | undefined) ?? panel.currentPipeline;
+      if (!pipelineId || !ensureConnected()) {
+        return;
+      }
+      return applyManifests(connection.service, trans, {
+        pipeline_id: pipelineId,
+        version_id: (args.versionId as string | undefined) ?? ''
+      });
+    }
+  });
+  panel.versionActions = {
+    exportVersion: (pipelineId, versionId) =>
+      void commands.execute(CommandIDs.exportVersion, { pipelineId, versionId }),
+    applyVersion: (pipelineId, versionId) =>
+      void commands.execute(CommandIDs.applyVersion, { pipelineId, versionId })
+  };
+
   commands.addCommand(CommandIDs.checkConnection, {
     label: trans.__('Check Kubeflow Pipelines Connection'),
     execute: async () => {
@@ -115,6 +189,8 @@ export function addCommands(
   for (const command of [
     CommandIDs.openPanel,
     CommandIDs.uploadPipeline,
+    CommandIDs.exportVersion,
+    CommandIDs.applyVersion,
     CommandIDs.checkConnection,
     CommandIDs.signOut,
     CommandIDs.refresh

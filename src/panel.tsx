@@ -75,6 +75,17 @@ export class KFPPanel extends ReactWidget {
     return this.options.pipelines;
   }
 
+  /** The pipeline whose detail is open, if any (the palette's export acts on it). */
+  get currentPipeline(): string | null {
+    return this._detail;
+  }
+
+  /** Export / apply a version (set by the commands; the version detail offers them). */
+  versionActions: {
+    exportVersion: (pipelineId: string, versionId: string) => void;
+    applyVersion: (pipelineId: string, versionId: string) => void;
+  } | null = null;
+
   /** Open a pipeline's detail view. */
   showPipeline(pipelineId: string | null): void {
     this._detail = pipelineId;
@@ -199,6 +210,7 @@ function PanelView(props: {
             panel.showPipeline(null);
           }}
           onUploadVersion={pipeline => void panel.uploadFromBrowser(pipeline)}
+          versionActions={panel.versionActions}
         />
       )}
       {connection.connected && !detail && (

@@ -26,6 +26,9 @@ export namespace CommandIDs {
   export const openPanel = 'kfp-connect:open-panel';
   export const uploadPipeline = 'kfp-connect:upload-pipeline';
   export const uploadFile = 'kfp-connect:upload-file';
+  export const exportVersion = 'kfp-connect:export-manifests';
+  export const exportFile = 'kfp-connect:export-file-manifests';
+  export const applyVersion = 'kfp-connect:apply-manifests';
   export const checkConnection = 'kfp-connect:check-connection';
   export const signOut = 'kfp-connect:sign-out';
   export const refresh = 'kfp-connect:refresh';
@@ -212,6 +215,8 @@ export type UploadSource = { file: File } | { path: string };
 /** Upload options shared by new pipelines and new versions. */
 export interface IUploadOptions {
   name?: string;
+  /** Human-readable name (KFP 2.14+ keeps it apart from the name). */
+  display_name?: string;
   description?: string;
   scope?: Scope;
 }

@@ -14,6 +14,8 @@ export interface IUploadRequest {
   mode: 'pipeline' | 'version';
   pipelineId?: string;
   name: string;
+  /** Human-readable name, sent apart from the name (KFP 2.14+). */
+  displayName?: string;
   description: string;
   scope: Scope;
 }
@@ -46,6 +48,7 @@ export async function runUpload(
 ): Promise<UploadOutcome> {
   const options = {
     name: request.name.trim() || undefined,
+    display_name: request.displayName?.trim() || undefined,
     description: request.description.trim() || undefined,
     scope: request.scope
   };

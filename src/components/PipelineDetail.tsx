@@ -53,6 +53,11 @@ export function PipelineDetail(props: {
   onBack: () => void;
   onDeleted: (pipelineId: string) => void;
   onUploadVersion: (pipeline: IPipeline) => void;
+  /** Export the version as Kubernetes manifests, or apply it to the cluster. */
+  versionActions?: {
+    exportVersion: (pipelineId: string, versionId: string) => void;
+    applyVersion: (pipelineId: string, versionId: string) => void;
+  } | null;
   onError: (error: unknown) => IProblem;
   /** Bumped by the panel after an upload so the versions reload. */
   reloadKey?: number;
@@ -328,6 +333,30 @@ export function PipelineDetail(props: {
                       <launchIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
                       {trans.__('Open version in KFP UI')}
                     </a>
+                  )}
+                  {props.versionActions && (
+                    <>
+                      <Button
+                        small
+                        className="jp-mod-styled jp-KFPConnect-exportManifests"
+                        title={trans.__('Pipeline and PipelineVersion YAML for kubectl or GitOps')}
+                        onClick={() =>
+                          props.versionActions?.exportVersion(pipelineId, selected.id)
+                        }
+                      >
+                        {trans.__('Export manifests')}
+                      </Button>
+                      <Button
+                        small
+                        className="jp-mod-styled jp-KFPConnect-applyManifests"
+                        title={trans.__('Create or update the objects in your namespace')}
+                        onClick={() =>
+                          props.versionActions?.applyVersion(pipelineId, selected.id)
+                        }
+                      >
+                        {trans.__('Apply to Kubernetes')}
+                      </Button>
+                    </>
                   )}
                   <Button
                     small

@@ -20,6 +20,7 @@ import {
   runUpload,
   sourceName
 } from '../uploads';
+import { isValidName, proposeName } from '../k8sNames';
 import { useSignal } from './hooks';
 import { ProblemView } from './ProblemView';
 
@@ -44,6 +45,8 @@ export class UploadFormModel {
       multiUser: boolean;
       namespace: string;
       pipeline?: IPipeline | null;
+      /** KFP keeps pipelines as Kubernetes objects: names must be DNS-1123 names. */
+      kubernetesNames?: boolean;
       /** Told of every failed upload (an expired session sends the panel to sign-in). */
       onProblem?: (problem: IProblem) => void;
     }
@@ -53,6 +56,7 @@ export class UploadFormModel {
     this.scope = options.scope;
     this.multiUser = options.multiUser;
     this.namespace = options.namespace;
+    this.kubernetesNames = options.kubernetesNames ?? false;
     this.name = baseName(this.fileName);
     this.versionName = defaultVersionName(this.fileName);
     if (options.pipeline) {
@@ -65,10 +69,13 @@ export class UploadFormModel {
   readonly fileName: string;
   readonly multiUser: boolean;
   readonly namespace: string;
+  readonly kubernetesNames: boolean;
   mode: 'pipeline' | 'version' = 'pipeline';
   scope: Scope;
   name: string;
   versionName: string;
+  /** Human-readable name, kept apart from the (Kubernetes) name. */
+  displayName = '';
   description = '';
   target: IPipeline | null = null;
   candidates: IPipeline[] = [];
@@ -83,6 +90,20 @@ export class UploadFormModel {
 
   get changed(): ISignal<this, void> {
     return this._changed;
+  }
+
+  /** The name typed, or (Kubernetes store) the valid name it becomes. */
+  get effectiveName(): string {
+    const typed = (this.mode === 'version' ? this.versionName : this.name).trim();
+    return this.kubernetesNames && typed && !isValidName(typed)
+      ? proposeName(typed, this.mode === 'version' ? 127 : 128)
+      : typed;
+  }
+
+  /** The display name sent: what was typed there, else the name as typed when it was changed. */
+  get effectiveDisplayName(): string {
+    const typed = (this.mode === 'version' ? this.versionName : this.name).trim();
+    return this.displayName.trim() || (this.effectiveName !== typed ? typed : '');
   }
 
   update(fields: Partial<UploadFormModel>): void {
@@ -170,7 +191,8 @@ export class UploadFormModel {
       source: this.source,
       mode: this.mode,
       pipelineId: this.target?.id,
-      name: this.mode === 'version' ? this.versionName : this.name,
+      name: this.effectiveName,
+      displayName: this.effectiveDisplayName,
       description: this.description,
       scope: this.scope
     });
@@ -395,6 +417,25 @@ function UploadForm(props: {
               </label>
             </>
           )}
+          {model.kubernetesNames &&
+            model.effectiveName !==
+              (model.mode === 'version' ? model.versionName : model.name).trim() && (
+              <div className="jp-KFPConnect-nameHint" aria-live="polite">
+                {trans.__(
+                  'This Kubeflow keeps pipelines as Kubernetes objects: the name will be “%1”, and your text stays as the display name.',
+                  model.effectiveName
+                )}
+              </div>
+            )}
+          <label className="jp-KFPConnect-field" htmlFor={id('display-name')}>
+            <span>{trans.__('Display name')}</span>
+            <InputGroup
+              id={id('display-name')}
+              placeholder={model.effectiveDisplayName || trans.__('Same as the name')}
+              value={model.displayName}
+              onChange={e => model.update({ displayName: e.target.value })}
+            />
+          </label>
           <label className="jp-KFPConnect-field" htmlFor={id('description')}>
             <span>{trans.__('Description')}</span>
             <textarea
@@ -496,6 +537,7 @@ export async function openUploadDialog(options: {
     multiUser: status?.multi_user !== false,
     namespace: status?.namespace ?? '',
     pipeline: options.pipeline,
+    kubernetesNames: status?.pipeline_store === 'kubernetes',
     onProblem: problem => connection.handleError(new ApiError(problem))
   });
   void form.validate();
