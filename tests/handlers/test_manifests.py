@@ -235,3 +235,28 @@ async def test_apply_without_a_kubernetes_api_explains(kfp, scaler_yaml, jp_root
     await kfp.connect()
     code, body = await kfp("POST", "manifests/apply", {"path": "scaler.yaml"})
     assert code == 409 and error_of(body)["code"] == "no_kubernetes_api", body
+
+
+def test_every_manifests_route_is_documented():
+    from importlib import resources
+
+    from jupyter_kfp_connect.handlers import manifests as handlers
+
+    spec = yaml.safe_load(resources.files("jupyter_kfp_connect").joinpath("openapi.yaml").read_text())
+    for pattern, handler in handlers.ROUTES:
+        documented = spec["paths"].get("/" + pattern)
+        assert documented is not None, pattern
+        methods = {m for m in ("get", "post") if m in handler.__dict__}
+        assert methods <= set(documented), pattern
+
+
+async def test_export_answer_has_the_documented_fields(kfp, scaler_yaml, jp_root_dir):
+    from importlib import resources
+
+    spec = yaml.safe_load(resources.files("jupyter_kfp_connect").joinpath("openapi.yaml").read_text())
+    (jp_root_dir / "scaler.yaml").write_bytes(scaler_yaml)
+    await kfp.connect()
+    code, body = await kfp("POST", "manifests/export", {"path": "scaler.yaml"})
+    assert code == 200
+    documented = spec["components"]["schemas"]["ExportedManifests"]
+    assert set(documented["required"]) <= set(body) <= set(documented["properties"])
