@@ -1,4 +1,5 @@
-"""Add up pytest, Jest and Galata results into one closing line: 'tests: N passed, N failed'.
+"""Add up the import layering checks, pytest, Jest and Galata into one closing line:
+'tests: N passed, N failed'.
 
 A runner whose result file is missing counts as a failure: it did not run.
 """
@@ -9,6 +10,12 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+
+def layering_counts(path: Path) -> tuple[int, int, int]:
+    """scripts/check_layering.py: one count per check (import-linter, madge)."""
+    data = json.loads(path.read_text())
+    return data["passed"], data["failed"], 0
 
 
 def pytest_counts(path: Path) -> tuple[int, int, int]:
@@ -33,7 +40,9 @@ def galata_counts(path: Path) -> tuple[int, int, int]:
 def main(folder: str) -> int:
     root = Path(folder)
     totals = [0, 0, 0]
-    for name, reader in (("pytest.xml", pytest_counts), ("jest.json", jest_counts), ("galata.json", galata_counts)):
+    runners = (("layering.json", layering_counts), ("pytest.xml", pytest_counts), ("jest.json", jest_counts),
+               ("galata.json", galata_counts))
+    for name, reader in runners:
         path = root / name
         if not path.exists():
             print(f"{name}: missing (runner did not finish)")

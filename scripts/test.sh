@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up from scratch and run every test: install checks, pytest, Jest, Galata in Chromium.
-# Ends with one line "tests: N passed, N failed" summing all runners.
+# Set up from scratch and run every test: install checks, import layering, pytest, Jest,
+# Galata in Chromium. Ends with one line "tests: N passed, N failed" summing all runners.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -12,6 +12,9 @@ status=0
 
 printf '\n==> Install checks\n'
 bash scripts/check_install.sh || status=1
+
+printf '\n==> Import layering (import-linter contracts, madge cycle check)\n'
+python scripts/check_layering.py build/test-results/layering.json || status=1
 
 printf '\n==> pytest (server, sandbox, kernels)\n'
 # Exit code 5 (no tests collected) is a failure like any other non-zero code.

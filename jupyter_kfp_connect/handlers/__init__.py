@@ -1,7 +1,8 @@
 """REST handlers; each module exports ``ROUTES`` as ``(relative pattern, handler)`` pairs.
 
 Patterns are relative to ``{base_url}kfp-connect/``; :func:`all_routes` collects them
-so adding an endpoint means adding one module and one line here.
+so adding an endpoint group means adding one module and naming it in :func:`route_modules`
+(``kernel.py`` serves them all again under ``kernel/api/``: add nothing there).
 """
 
 from __future__ import annotations
