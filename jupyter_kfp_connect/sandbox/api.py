@@ -16,13 +16,15 @@ from urllib.parse import urlparse
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from .. import packages
+from . import gateway
 from .base import ApiError, SandboxHandler
 from .filters import parse_list_request
 from .store import EXPERIMENTS, PIPELINES, RUNS, VERSIONS
 
 COMMIT_SHA = "sandbox"
 TAG_NAME = "2.17.0"
-MAX_NAME_LENGTH = 128
+MAX_NAME_LENGTH = 128  # validation/length.go: Pipeline.Name; PipelineVersion.Name is 127
+MAX_NAMESPACE_LENGTH = 63
 _EPOCH = "1970-01-01T00:00:00Z"
 
 
@@ -117,12 +119,38 @@ def list_json(key: str, rows: list[dict[str, Any]], total: int, token: str, view
 
 # --- shared handler helpers --------------------------------------------------------------
 class _Api(SandboxHandler):
+    """A grpc-gateway endpoint: the query string is Go's (``url.ParseQuery``, strict) and its
+    scalar fields are parsed as the gateway parses them, before KFP's own code runs."""
+
+    _values: dict[str, list[str]] | None = None
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self._finished or self.error_format != "grpc":
+            return
+        self._values = gateway.parse_query(self.request.query)
+
     @property
     def store(self):
         return self.sandbox.store
 
+    def query(self, name: str, default: str = "") -> str:
+        if self._values is None:  # an upload endpoint: Go's URL.Query().Get (first value)
+            given = self.get_query_arguments(name)
+            return given[0] if given and given[0] else default
+        return gateway.scalar(self._values, name, gateway.json_name(name)) or default
+
+    def query_int(self, name: str) -> int:
+        return gateway.int32_field(self._values or {}, name, gateway.json_name(name))
+
+    def query_bool(self, name: str) -> bool:
+        return gateway.bool_field(self._values or {}, name, gateway.json_name(name))
+
+    def body(self, schema: gateway.Schema) -> dict[str, Any]:
+        return gateway.decode_body(self.request.body, schema)
+
     def list_query(self, listing):
-        return parse_list_request(listing, self.query("page_token"), self.query("page_size"),
+        return parse_list_request(listing, self.query("page_token"), self.query_int("page_size"),
                                   self.query("sort_by"), self.query("filter"))
 
     def pipeline_for(self, pipeline_id: str, verb: str) -> dict[str, Any]:
@@ -134,6 +162,47 @@ class _Api(SandboxHandler):
         row = self.store.get_version(version_id)
         self.pipeline_for(row["pipeline_id"], verb)
         return row
+
+    # KFP's PipelineServer: canAccessPipeline and the sentences each layer wraps around it.
+    def access_pipeline(self, pipeline_id: str, verb: str) -> dict[str, Any]:
+        """``canAccessPipeline`` (multi-user only): the pipeline's namespace decides; shared
+        pipelines are readable by anyone, writing them is checked in KFP's own namespace."""
+        try:
+            row = self.store.get_pipeline(pipeline_id)
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to access pipeline {pipeline_id}. Check if it exists and have a "
+                           "namespace assigned") from exc
+        try:
+            self.authorize(row["namespace"], verb, name=row["name"])
+        except ApiError as exc:
+            if not row["namespace"]:
+                raise exc.wrap(f"Failed to access shared pipeline {pipeline_id}. Check if you have "
+                               f"permission to {verb} shared pipelines") from exc
+            raise exc.wrap(f"Failed to access pipeline {pipeline_id}. Check if you have access to "
+                           f"namespace {row['namespace']}") from exc
+        return row
+
+    def guarded_pipeline(self, pipeline_id: str, verb: str, denied: str) -> dict[str, Any]:
+        """The access check (wrapped in ``denied``) in multi-user mode, then the pipeline."""
+        if self.sandbox.multi_user:
+            try:
+                self.access_pipeline(pipeline_id, verb)
+            except ApiError as exc:
+                raise exc.wrap(denied) from exc
+        return self.store.get_pipeline(pipeline_id)
+
+    def guarded_version(self, version_id: str, verb: str, denied: str) -> dict[str, Any]:
+        """``canAccessPipelineVersion``: the version's pipeline decides."""
+        if self.sandbox.multi_user:
+            try:
+                try:
+                    version = self.store.get_version(version_id)
+                except ApiError as exc:
+                    raise exc.wrap(f"Failed to access pipeline version {version_id}. Check if it exists") from exc
+                self.access_pipeline(version["pipeline_id"], verb)
+            except ApiError as exc:
+                raise exc.wrap(denied) from exc
+        return self.store.get_version(version_id)
 
     def require_namespace(self, namespace: str, what: str) -> str:
         if self.sandbox.multi_user and not namespace:
@@ -164,6 +233,10 @@ def read_spec(data: bytes, filename: str) -> packages.PipelinePackage:
 
 # --- healthz -----------------------------------------------------------------------------
 class HealthzHandler(_Api):
+    """KFP's own handler on its top mux, not the gateway: plain Go JSON."""
+
+    error_format = "healthz"
+
     def get(self) -> None:
         self.write_json({"commit_sha": COMMIT_SHA, "tag_name": TAG_NAME,
                          "multi_user": self.sandbox.multi_user,
@@ -175,182 +248,296 @@ class PipelinesHandler(_Api):
     def get(self) -> None:
         namespace = self.namespace_arg()
         query = self.list_query(PIPELINES)
-        self.authorize(namespace, "list")
+        try:
+            try:
+                self.authorize(namespace, "list")
+            except ApiError as exc:
+                raise exc.wrap(f"Failed to list pipelines due to authorization error. Check if you have "
+                               f"read permission to namespace {namespace}") from exc
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to list pipelines in namespace {self.query('namespace')}. "
+                           "Check error stack") from exc
         rows, total, token = self.store.list_pipelines(namespace, query)
         self.write_json(list_json("pipelines", rows, total, token, pipeline_json))
 
     def post(self) -> None:
-        body = self.json_body()
-        namespace = body.get("namespace", "") if self.sandbox.multi_user else ""
+        body = self.body(gateway.PIPELINE)
+        namespace = body.get("namespace") or "" if self.sandbox.multi_user else ""
+        outer = "Failed to create a pipeline due to server error"
         if not body.get("name"):
-            raise ApiError(400, "Failed to create a pipeline due to server error: name is required")
-        self.authorize(namespace, "create")
-        row = self.store.create_pipeline(namespace, body["name"], body.get("display_name", ""),
-                                         body.get("description", ""), body.get("tags"))
+            raise ApiError(400, "Invalid input error: name is required", external="name is required").wrap(outer)
+        try:
+            try:
+                self.access_new(namespace)
+            except ApiError as exc:
+                raise exc.wrap("Failed to create a pipeline due to authorization error. Check if you have "
+                               f"write permissions to namespace {namespace}") from exc
+            row = self.store.create_pipeline(namespace, body["name"], body.get("display_name") or "",
+                                             body.get("description") or "", body.get("tags"))
+        except ApiError as exc:
+            raise exc.wrap(outer) from exc
         self.write_json(pipeline_json(row))
 
+    def access_new(self, namespace: str) -> None:
+        """``canAccessPipeline(ctx, "", {Namespace, Verb: create})`` for a pipeline to be."""
+        try:
+            self.authorize(namespace, "create")
+        except ApiError as exc:
+            if not namespace:
+                raise exc.wrap("Failed to access shared pipeline . Check if you have permission to "
+                               "create shared pipelines") from exc
+            raise exc.wrap(f"Failed to access pipeline . Check if you have access to namespace {namespace}") from exc
 
-class PipelineCreateHandler(_Api):
+
+class PipelineCreateHandler(PipelinesHandler):
     """POST pipelines/create: a pipeline and its first version from a package URL."""
 
     async def post(self) -> None:
-        body = self.json_body()
+        body = self.body(gateway.CREATE_PIPELINE_AND_VERSION)
         pipeline = body.get("pipeline") or {}
         url = ((body.get("pipeline_version") or {}).get("package_url") or {}).get("pipeline_url", "")
-        namespace = pipeline.get("namespace", "") if self.sandbox.multi_user else ""
+        namespace = pipeline.get("namespace") or "" if self.sandbox.multi_user else ""
         name = pipeline.get("name") or pipeline.get("display_name") or posixpath.basename(urlparse(url).path)
-        self.authorize(namespace, "create")
-        data, filename = await fetch_package(url)
-        package = read_spec(data, filename)
-        created, _ = self.store.create_pipeline_and_version(
-            namespace, name, pipeline.get("display_name", ""), pipeline.get("description", ""),
-            package.pipeline_spec, package.platform_spec, pipeline.get("tags"), url)
+        try:
+            self.access_new(namespace)
+            data, filename = await fetch_package(url)
+            package = read_spec(data, filename)
+            created, _ = self.store.create_pipeline_and_version(
+                namespace, name, pipeline.get("display_name") or "", pipeline.get("description") or "",
+                package.pipeline_spec, package.platform_spec, pipeline.get("tags"), url)
+        except ApiError as exc:
+            raise exc.wrap("Failed to create a pipeline") from exc
         self.write_json(pipeline_json(created))
 
 
 class PipelineByNameHandler(_Api):
     def get(self, name: str) -> None:
+        """KFP's ``getPipelineByName``: without a namespace the lookup spans every namespace
+        and (a shared read) needs no permission at all."""
+        given = self.query("namespace")
         namespace = self.namespace_arg()
-        self.authorize(namespace, "get")
-        self.write_json(pipeline_json(self.store.get_pipeline_by_name(namespace, name)))
+        try:
+            try:
+                self.authorize(namespace, "get", name=name)
+            except ApiError as exc:
+                raise exc.wrap("Failed to fetch a pipeline due to authorization error. Check if you have "
+                               f"read permission to namespace {namespace}") from exc
+            row = self.store.get_pipeline_by_name(namespace, name)
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to get a pipeline with name {name} and namespace {given}. "
+                           "Check error stack.") from exc
+        self.write_json(pipeline_json(row))
 
 
 class PipelineHandler(_Api):
     def get(self, pipeline_id: str) -> None:
-        self.write_json(pipeline_json(self.pipeline_for(pipeline_id, "get")))
+        try:
+            row = self.guarded_pipeline(pipeline_id, "get", "Failed to get a pipeline due authorization "
+                                                            f"error for pipeline id {pipeline_id}")
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to get a pipeline {pipeline_id}. Check error stack") from exc
+        self.write_json(pipeline_json(row))
 
     def delete(self, pipeline_id: str) -> None:
-        self.pipeline_for(pipeline_id, "delete")
-        cascade = self.query("cascade").lower() in ("true", "1")
-        self.store.delete_pipeline(pipeline_id, cascade)
+        cascade = self.query_bool("cascade")
+        try:
+            self.guarded_pipeline(pipeline_id, "delete", "Failed to delete a pipeline due authorization "
+                                                         f"error for pipeline id {pipeline_id}")
+            self.store.delete_pipeline(pipeline_id, cascade)
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to delete pipeline {pipeline_id}. Check error stack") from exc
         self.write_json({})
 
     def patch(self, pipeline_id: str) -> None:
+        body = self.body(gateway.PIPELINE)
         self.pipeline_for(pipeline_id, "update")
-        body = self.json_body()
-        row = self.store.update_pipeline(pipeline_id, body.get("display_name", ""), body.get("tags"))
+        row = self.store.update_pipeline(pipeline_id, body.get("display_name") or "", body.get("tags"))
         self.write_json(pipeline_json(row))
 
 
 class VersionsHandler(_Api):
     def get(self, pipeline_id: str) -> None:
         query = self.list_query(VERSIONS)
-        self.pipeline_for(pipeline_id, "list")
+        try:
+            try:
+                namespace = self.store.get_pipeline(pipeline_id)["namespace"]
+            except ApiError as exc:
+                raise exc.wrap(f"Failed to get namespace for pipeline id {pipeline_id}").wrap(
+                    f"Failed to list pipeline versions due to error fetching the namespace for pipeline "
+                    f"{pipeline_id}") from exc
+            try:
+                self.authorize(namespace, "list")
+            except ApiError as exc:
+                raise exc.wrap(f"Failed to access pipeline . Check if you have access to namespace "
+                               f"{namespace}").wrap(
+                    "Failed to list pipeline versions due to authorization error. Check if you have read "
+                    f"permission to namespace {namespace}") from exc
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to list pipeline versions for pipeline {pipeline_id}") from exc
         rows, total, token = self.store.list_versions(pipeline_id, query)
         self.write_json(list_json("pipeline_versions", rows, total, token, version_json))
 
     async def post(self, pipeline_id: str) -> None:
-        body = self.json_body()
+        body = self.body(gateway.PIPELINE_VERSION)
         url = (body.get("package_url") or {}).get("pipeline_url", "")
         if not url:
-            raise ApiError(400, "Failed to create a pipeline version. Package URL is empty")
+            raise ApiError(400, "Invalid input error: Failed to create a pipeline version. Package URL is empty",
+                           external="Failed to create a pipeline version. Package URL is empty")
         name = body.get("name") or body.get("display_name") or posixpath.basename(urlparse(url).path)
-        self.pipeline_for(pipeline_id, "create")
-        data, filename = await fetch_package(url)
-        package = read_spec(data, filename)
-        row = self.store.create_version(pipeline_id, name, body.get("display_name", ""),
-                                        body.get("description", ""), package.pipeline_spec,
-                                        package.platform_spec, body.get("code_source_url"), url,
-                                        body.get("tags"))
+        try:
+            self.pipeline_for(pipeline_id, "create")
+            data, filename = await fetch_package(url)
+            package = read_spec(data, filename)
+            row = self.store.create_version(pipeline_id, name, body.get("display_name") or "",
+                                            body.get("description") or "", package.pipeline_spec,
+                                            package.platform_spec, body.get("code_source_url"), url,
+                                            body.get("tags"))
+        except ApiError as exc:
+            raise exc.wrap("Failed to create a pipeline version. Check error stack") from exc
         self.write_json(version_json(row))
 
 
 class VersionHandler(_Api):
     def get(self, pipeline_id: str, version_id: str) -> None:
-        self.write_json(version_json(self.version_for(version_id, "get")))
+        """KFP reads the version by its id alone: the pipeline id in the path is not checked."""
+        try:
+            row = self.guarded_version(version_id, "get", "Failed to get a pipeline version due to "
+                                                          f"authorization error for pipeline version id {version_id}")
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to get a pipeline version {version_id}") from exc
+        self.write_json(version_json(row))
 
     def delete(self, pipeline_id: str, version_id: str) -> None:
-        self.version_for(version_id, "delete")
-        self.store.delete_version(version_id)
+        try:
+            self.guarded_version(version_id, "delete", f"Failed to delete a pipeline version id {version_id} "
+                                                       f"due to authorization error for pipeline id {pipeline_id}")
+            self.store.delete_version(version_id)
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to delete a pipeline version id {version_id} under pipeline id "
+                           f"{pipeline_id}. Check error stack") from exc
         self.write_json({})
 
 
 # --- uploads (KFP's hand-written multipart endpoints, their own error format) -----------
+def _refused(message: str) -> ApiError:
+    """``writeErrorToResponse(w, 400, errors.New(message))``: the sentence and nothing else
+    (the cause goes to KFP's log only)."""
+    return ApiError(400, message)
+
+
+def _plain(status: int, message: str) -> ApiError:
+    """``http.Error(w, err.Error(), status)``: a text/plain line with the error's chain."""
+    return ApiError(status, message, plain=True)
+
+
 class _Upload(_Api):
+    """KFP's ``PipelineUploadServer``: every early failure is one fixed sentence (400), the
+    cause only in KFP's log; ``Content-Type: application/json`` is set only just before
+    the pipeline is created, so earlier errors go out sniffed as ``text/plain``."""
+
     error_format = "upload"
+    json_committed = False
 
     def upload_file(self, failure: str) -> tuple[bytes, str]:
+        """``r.FormFile``: parses the query (strictly) and the multipart body first."""
+        try:
+            gateway.parse_query(self.request.query)
+        except ApiError as exc:
+            raise _refused(failure) from exc
         files = self.request.files.get("uploadfile")
         if not files:
-            raise ApiError(400, f"{failure}: http: no such file")
+            raise _refused(failure)
         return files[0]["body"], files[0]["filename"]
 
+    def read_file(self, data: bytes, filename: str, failure: str) -> packages.PipelinePackage | None:
+        """``ReadPipelineFile``: size, kind and archive problems are ``failure``; a spec
+        problem comes later (returned as None here, refused in :meth:`create_spec`)."""
+        try:
+            return packages.read_package(data, filename)
+        except packages.InvalidPackage as exc:
+            if exc.stage == "file":
+                raise _refused(failure) from exc
+            self._spec_problem = exc.reason
+            return None
+
+    _spec_problem = ""
+
     def tags(self) -> dict[str, str] | None:
+        """``json.Unmarshal`` into ``map[string]string``: an object of strings (or null)."""
         raw = self.query("tags")
         if not raw:
             return None
         try:
             tags = json.loads(raw)
-        except ValueError as exc:
-            raise ApiError(400, f"Failed to parse tags: {exc}") from exc
-        if not isinstance(tags, dict):
-            raise ApiError(400, "Failed to parse tags: expected a JSON object")
-        return {str(k): str(v) for k, v in tags.items()}
+        except ValueError:
+            tags = ...
+        if tags is not None and not (isinstance(tags, dict) and all(isinstance(v, str) for v in tags.values())):
+            raise _refused("Failed to parse tags query parameter. Expected JSON object with string keys and values")
+        return tags or None
 
-    def read(self, data: bytes, filename: str, failure: str, creating: str) -> packages.PipelinePackage:
-        """KFP refuses a bad *file* while reading the upload and a bad *spec* while creating
-        the pipeline; both are the caller's invalid argument, so both answer 400."""
-        try:
-            return packages.read_package(data, filename)
-        except packages.InvalidPackage as exc:
-            if exc.stage == "file":
-                raise ApiError(400, f"{failure}: Error read pipeline file.: {exc.reason}") from exc
-            raise ApiError(400, f"{creating}: {creating} due to template creation error: "
-                                f"Invalid input error: {exc.reason}") from exc
+    def spec(self, package: packages.PipelinePackage | None) -> packages.PipelinePackage:
+        """The template check inside ``CreatePipeline...``: an InvalidArgument whose external
+        sentence is the answer (the sandbox's wording of the problem, not KFP's)."""
+        if package is None:
+            raise ApiError(400, self._spec_problem)
+        return package
 
 
 class UploadHandler(_Upload):
+    upload_handler = "uploadPipeline"
+
     def post(self) -> None:
         data, filename = self.upload_file("Failed to read pipeline from file")
-        if len(data) > packages.MAX_PACKAGE_BYTES:
-            raise ApiError(400, "Failed to read a pipeline spec file: Error read pipeline file.: File "
-                                f"size too large. Maximum supported size: {packages.MAX_PACKAGE_BYTES}")
-        namespace = self.namespace_arg()
+        package = self.read_file(data, filename, "Failed to read a pipeline spec file")
+        namespace = self.query("namespace")
+        if len(namespace) > MAX_NAMESPACE_LENGTH:
+            raise _plain(400, f"Invalid input error: Pipeline.Namespace length cannot exceed {MAX_NAMESPACE_LENGTH}")
+        namespace = namespace if self.sandbox.multi_user else ""
         try:
-            self.authorize(namespace, "create")
+            self.authorize_upload(namespace)
         except ApiError as exc:
-            raise ApiError(400, f"Failed to create a pipeline due to authorization error: {exc.message}") from exc
+            raise _refused("Failed to create a pipeline") from exc
         name = self.query("name") or self.query("display_name") or filename
-        if len(name) > MAX_NAME_LENGTH:
-            raise ApiError(400, f"Pipeline.Name length cannot exceed {MAX_NAME_LENGTH}")
         tags = self.tags()
-        package = self.read(data, filename, "Failed to read a pipeline spec file",
-                            "Failed to create a pipeline and a pipeline version")
+        if len(name) > MAX_NAME_LENGTH:
+            raise _plain(400, f"Invalid input error: Pipeline.Name length cannot exceed {MAX_NAME_LENGTH}")
+        self.json_committed = True
+        package = self.spec(package)
         try:
             pipeline, _ = self.store.create_pipeline_and_version(
                 namespace, name, self.query("display_name"), self.query("description"),
                 package.pipeline_spec, package.platform_spec, tags)
         except ApiError as exc:
             if exc.status == 409:
-                raise exc.wrap("Failed to create a pipeline and a pipeline version. The pipeline "
-                               "already exists.") from exc
+                raise ApiError(409, "Failed to create a pipeline and a pipeline version") from exc
             raise
         self.write_json(pipeline_json(pipeline))
 
 
 class UploadVersionHandler(_Upload):
+    upload_handler = "uploadPipelineVersion"
+
     def post(self) -> None:
         failure = "Failed to create a pipeline version"
-        data, filename = self.upload_file(f"{failure} due to error parsing pipeline spec filename")
-        if len(data) > packages.MAX_PACKAGE_BYTES:
-            raise ApiError(400, f"{failure} due to error reading pipeline spec file: File size too "
-                                f"large. Maximum supported size: {packages.MAX_PACKAGE_BYTES}")
+        data, filename = self.upload_file(failure)
+        package = self.read_file(data, filename, failure)
         pipeline_id = self.query("pipelineid")
         if not pipeline_id:
-            raise ApiError(400, f"{failure} due to error reading pipeline id")
+            raise _refused(failure)
         name = self.query("name") or self.query("display_name") or filename
         if len(name) > MAX_NAME_LENGTH - 1:
-            raise ApiError(400, f"PipelineVersion.Name length cannot exceed {MAX_NAME_LENGTH - 1}")
+            raise _plain(400, f"Invalid input error: PipelineVersion.Name length cannot exceed {MAX_NAME_LENGTH - 1}")
         try:
             pipeline = self.store.get_pipeline(pipeline_id)
         except ApiError as exc:
-            raise ApiError(400, f"{failure} due to error reading namespace: {exc.message}") from exc
+            raise _refused(failure) from exc
         try:
-            self.authorize(pipeline["namespace"], "create")
+            self.authorize_upload(pipeline["namespace"])
         except ApiError as exc:
-            raise ApiError(400, f"{failure} due to authorization error: {exc.message}") from exc
+            raise _refused(failure) from exc
         tags = self.tags()
-        package = self.read(data, filename, f"{failure} due to error reading pipeline spec file", failure)
+        self.json_committed = True
+        package = self.spec(package)
         try:
             row = self.store.create_version(pipeline_id, name, self.query("display_name"),
                                             self.query("description"), package.pipeline_spec,
@@ -358,7 +545,7 @@ class UploadVersionHandler(_Upload):
                                             None, tags)
         except ApiError as exc:
             if exc.status == 409:
-                raise exc.wrap(f"{failure}. The pipeline already exists.") from exc
+                raise ApiError(409, failure) from exc
             raise
         self.write_json(version_json(row))
 

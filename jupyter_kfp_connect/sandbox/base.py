@@ -33,30 +33,62 @@ UNAUTHENTICATED = 16
 
 class ApiError(Exception):
     """An API failure. ``ApiError(404, "...")`` picks the gRPC code from the HTTP status;
-    pass ``code=`` to choose it (e.g. FAILED_PRECONDITION still answers 400)."""
+    pass ``code=`` to choose it (e.g. FAILED_PRECONDITION still answers 400).
+
+    KFP's ``UserError`` has two texts: the internal chain (every layer's prefix, "outer:
+    inner: ...") that becomes the gRPC ``message``, and the external sentence that travels
+    in ``details[0].message``. ``external`` is the latter (default: the message itself);
+    :meth:`wrap` adds a layer to the chain and keeps it. ``gateway=True`` marks an error made
+    by grpc-gateway itself (a bad query value or body): it has no ``details``. ``plain=True``
+    marks Go's ``http.Error`` (a ``text/plain`` line) on the hand-written upload endpoints."""
 
     def __init__(self, status: int, message: str, *, code: int | None = None,
-                 details: list[dict[str, Any]] | None = None) -> None:
+                 details: list[dict[str, Any]] | None = None, external: str | None = None,
+                 gateway: bool = False, plain: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.code = code if code is not None else HTTP_TO_GRPC.get(status, 2)
         self.message = message
+        self.external = external if external is not None else message
         self.details = details
+        self.gateway = gateway
+        self.plain = plain
 
     def wrap(self, prefix: str) -> "ApiError":
-        """KFP wraps errors as they travel up ("outer: inner"); keep status and code."""
-        return ApiError(self.status, f"{prefix}: {self.message}", code=self.code, details=self.details)
+        """KFP wraps errors as they travel up ("outer: inner"); keep status, code and the
+        external sentence (``util.Wrap`` on a ``UserError``)."""
+        return ApiError(self.status, f"{prefix}: {self.message}", code=self.code, details=self.details,
+                        external=self.external, gateway=self.gateway, plain=self.plain)
 
 
 def grpc_body(error: ApiError) -> dict[str, Any]:
-    details = error.details if error.details is not None else [
-        {"@type": "type.googleapis.com/google.rpc.Status", "code": error.code, "message": error.message}
-    ]
-    return {"code": error.code, "message": error.message, "details": details}
+    """grpc-gateway's Status JSON (protojson, unset fields left out): a KFP ``UserError``
+    carries its external sentence as one ``google.rpc.Status`` detail; the gateway's own
+    errors (query or body parsing) carry none."""
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details is not None:
+        details = error.details
+    elif error.gateway:
+        details = []
+    else:
+        details = [{"@type": "type.googleapis.com/google.rpc.Status", "code": error.code,
+                    "message": error.external}]
+    if details:
+        body["details"] = details
+    return body
 
 
-def upload_body(error: ApiError) -> dict[str, Any]:
-    return {"error_message": error.message, "error_details": error.message}
+#: Where ``fmt.Sprintf("%+v", errors.New(...))`` (pkg/errors) puts the stack in upload errors.
+_UPLOAD_STACK = ("github.com/kubeflow/pipelines/backend/src/apiserver/server.(*PipelineUploadServer)"
+                 ".{handler}\n\t/go/src/github.com/kubeflow/pipelines/backend/src/apiserver/server/"
+                 "pipeline_upload_server.go")
+
+
+def upload_body(error: ApiError, handler: str = "uploadPipeline") -> dict[str, Any]:
+    """KFP's upload error: ``error_message`` is the sentence, ``error_details`` the same
+    sentence followed by a Go stack trace (``%+v`` of a pkg/errors error)."""
+    stack = _UPLOAD_STACK.format(handler=handler)
+    return {"error_message": error.message, "error_details": f"{error.message}\n{stack}"}
 
 
 class SandboxHandler(tornado.web.RequestHandler):
@@ -78,9 +110,10 @@ class SandboxHandler(tornado.web.RequestHandler):
         self.identity = await self.sandbox.front.authenticate(self)
 
     # --- authorization -------------------------------------------------------------------
-    def authorize(self, namespace: str, verb: str, resource: str = "pipelines") -> None:
-        """KFP's rule: single-user skips checks; shared (empty-namespace) pipelines are
-        readable by anyone; writing them is checked against the install namespace."""
+    def authorize(self, namespace: str, verb: str, resource: str = "pipelines", name: str = "") -> None:
+        """KFP's rule (``canAccessPipeline``): single-user skips checks; shared
+        (empty-namespace) pipelines are readable by anyone; writing them through the gRPC
+        API is checked against the install namespace (uploads: :meth:`authorize_upload`)."""
         if not self.sandbox.multi_user:
             return
         if not namespace:
@@ -89,7 +122,22 @@ class SandboxHandler(tornado.web.RequestHandler):
             namespace = self.sandbox.kfp_namespace
         if self.identity is None and self.auth_failure is not None:
             raise self.auth_failure
-        self.sandbox.rbac.check(self.identity, namespace, verb, resource)
+        self.sandbox.rbac.check(self.identity, namespace, verb, resource, name)
+
+    def authorize_upload(self, namespace: str) -> None:
+        """KFP 2.17's ``canUploadVersionedPipeline``: single-user skips it, and so does a
+        shared (namespace-less) upload or upload-version: only a namespaced one is checked.
+        ``sandbox.shared_upload_auth = "install_namespace"`` checks shared uploads against
+        KFP's own namespace instead, as the gRPC writes to shared pipelines are."""
+        if not self.sandbox.multi_user:
+            return
+        if not namespace:
+            if getattr(self.sandbox, "shared_upload_auth", "none") != "install_namespace":
+                return
+            namespace = self.sandbox.kfp_namespace
+        if self.identity is None and self.auth_failure is not None:
+            raise self.auth_failure
+        self.sandbox.rbac.check(self.identity, namespace, "create", "pipelines")
 
     # --- request helpers -----------------------------------------------------------------
     def json_body(self) -> dict[str, Any]:
@@ -116,6 +164,12 @@ class SandboxHandler(tornado.web.RequestHandler):
         self.finish(json.dumps(body))
 
     # --- errors --------------------------------------------------------------------------
+    #: upload endpoints: whether KFP had already set ``Content-Type: application/json`` when
+    #: the error was written (it does so only just before creating the pipeline)
+    json_committed = True
+    #: upload endpoints: the Go function named in ``error_details``' stack
+    upload_handler = "uploadPipeline"
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, ApiError):
@@ -125,9 +179,26 @@ class SandboxHandler(tornado.web.RequestHandler):
         else:
             error = ApiError(status_code, self._reason if status_code != 500 else "internal error")
         self.set_status(error.status)
+        if self.error_format == "upload":
+            self._write_upload_error(error)
+            return
         self.set_header("Content-Type", "application/json")
-        body = upload_body(error) if self.error_format == "upload" else grpc_body(error)
-        self.finish(json.dumps(body))
+        if error.code == UNAUTHENTICATED:  # grpc-gateway's DefaultHTTPErrorHandler
+            self.set_header("WWW-Authenticate", error.message)
+        self.finish(json.dumps(grpc_body(error)))
+
+    def _write_upload_error(self, error: ApiError) -> None:
+        """Go's ``http.Error`` is a ``text/plain`` line; KFP's ``writeErrorToResponse`` writes
+        JSON but sets no Content-Type of its own, so before the handler set one Go sniffs the
+        body as ``text/plain; charset=utf-8``."""
+        if error.plain:
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.set_header("X-Content-Type-Options", "nosniff")
+            self.finish(error.message + "\n")
+            return
+        self.set_header("Content-Type", "application/json" if self.json_committed
+                        else "text/plain; charset=utf-8")
+        self.finish(json.dumps(upload_body(error, self.upload_handler)))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, ApiError):

@@ -3,7 +3,15 @@
 Like KFP's ``list`` package: paging is keyset-based (the token holds the sort value and key
 of the next page's first row, plus the sort and filter it was made with), so a page costs
 the same at row 10,000 as at row 1, and a token used with a different sort or filter is
-refused. Predicates follow KFP's filter package (IS_SUBSTRING is SQL ``LIKE '%v%'``).
+refused. Predicates follow KFP's filter package (IS_SUBSTRING is SQL ``LIKE '%v%'``, the value
+not escaped: ``%`` and ``_`` in it are wildcards and ``\\`` escapes, as in MySQL).
+
+The ``filter`` value is URL-unescaped a second time (``url.QueryUnescape`` in KFP's
+``parseAPIFilter``, and before that in the tag-filter extraction of the pipeline and version
+listings): a ``%`` that starts no escape is a 400 and a ``+`` is a space, so a client that
+means a literal ``%`` or ``+`` must escape the filter before the query string escapes it
+again. Text columns compare case-insensitively (MySQL's ``_ci`` collations; the store's
+columns are ``COLLATE NOCASE``).
 """
 
 from __future__ import annotations
@@ -14,9 +22,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote_plus
-
 from .base import ApiError
+from .gateway import GoEscapeError, go_query_unescape, go_quote
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
@@ -45,6 +52,9 @@ class Listing:
     time_columns: frozenset[str] = frozenset({"created_at"})
     #: SQL to select from instead of the bare table (adds computed columns such as a run's state)
     source: str = ""
+    #: "pipelines" / "pipeline versions": KFP's v2beta1 listing that extracts ``tags.*``
+    #: predicates first (one more unescape) and wraps option errors in its own sentences
+    plural: str = ""
 
 
 @dataclass
@@ -70,8 +80,9 @@ class ListQuery:
                 clauses.append(f"{column} IN ({', '.join('?' * len(value))})" if value else "0")
                 params.extend(value)
             elif op == "IS_SUBSTRING":
-                clauses.append(f"{column} LIKE ?")
-                params.append(f"%{value}%")
+                # MySQL's LIKE: '\\' escapes the next character (a lone trailing one is literal)
+                clauses.append(f"{column} LIKE ? ESCAPE '\\'")
+                params.append(f"%{_like_value(value)}%")
             else:
                 clauses.append(f"{column} {_SQL_OPS[op]} ?")
                 params.append(value)
@@ -100,9 +111,47 @@ class ListQuery:
         return base64.b64encode(json.dumps(token, separators=(",", ":")).encode()).decode()
 
 
-def parse_list_request(listing: Listing, page_token: str, page_size: str, sort_by: str,
+def parse_list_request(listing: Listing, page_token: str, page_size: int, sort_by: str,
                        filter_spec: str) -> ListQuery:
-    size = _page_size(page_size)
+    """KFP's ``validatedListOptions`` (after the tag-filter extraction of the pipeline and
+    version listings), its errors wrapped as the v2beta1 server wraps them."""
+    if listing.plural:
+        try:
+            _tag_stage(filter_spec)
+        except ApiError as exc:
+            raise exc.wrap(f"Failed to list {listing.plural} due to invalid tag filter in filter spec") from exc
+    try:
+        return _list_options(listing, page_token, page_size, sort_by, filter_spec)
+    except ApiError as exc:
+        if not listing.plural:
+            raise
+        raise exc.wrap(f"Failed to list {listing.plural} due invalid list options: pageToken: {page_token}, "
+                       f"pageSize: {page_size}, sortBy: {sort_by}, filter: {filter_spec}") from exc
+
+
+def _tag_stage(filter_spec: str) -> None:
+    """``extractTagFiltersFromFilterSpec``: unescape and parse once to find ``tags.*`` keys
+    (the sandbox supports none; their predicates fail later as unknown fields)."""
+    if not filter_spec:
+        return
+    try:
+        decoded = go_query_unescape(filter_spec)
+    except GoEscapeError as exc:
+        raise _invalid(f"failed to decode filter spec: {exc}") from exc
+    try:
+        json.loads(decoded)
+    except ValueError as exc:
+        raise _invalid(f"failed to parse filter spec: {exc}") from exc
+
+
+def _invalid(message: str) -> ApiError:
+    """``util.NewInvalidInputError``: the chain says "Invalid input error: ", the external
+    sentence does not."""
+    return ApiError(400, f"Invalid input error: {message}", external=message)
+
+
+def _list_options(listing: Listing, page_token: str, size: int, sort_by: str, filter_spec: str) -> ListQuery:
+    size = _page_size(size)
     if page_token:
         token = _decode_token(page_token)
         query = ListQuery(listing, size, token["sort"], token["desc"], token["filter"],
@@ -110,11 +159,11 @@ def parse_list_request(listing: Listing, page_token: str, page_size: str, sort_b
         if sort_by or filter_spec:
             fresh = _fresh_query(listing, size, sort_by, filter_spec)
             if (fresh.sort_column, fresh.desc, fresh.predicates) != (query.sort_column, query.desc, query.predicates):
-                raise ApiError(400, "page token does not match the supplied sort by and/or filtering "
-                                    "criteria. Either specify the same criteria or leave the latter "
-                                    "empty if page token is specified.")
+                raise _invalid("page token does not match the supplied sort by and/or filtering criteria. "
+                               "Either specify the same criteria or leave the latter empty if page token "
+                               "is specified")
         if token.get("model") != listing.resource:
-            raise ApiError(400, "Invalid page token: it belongs to another listing")
+            raise _invalid("Invalid page token: it belongs to another listing")
         return query
     return _fresh_query(listing, size, sort_by, filter_spec)
 
@@ -124,25 +173,41 @@ def _fresh_query(listing: Listing, size: int, sort_by: str, filter_spec: str) ->
     return ListQuery(listing, size, column, desc, _predicates(listing, filter_spec))
 
 
-def _page_size(raw: str) -> int:
-    try:
-        size = int(raw or 0)
-    except ValueError as exc:
-        raise ApiError(400, f"invalid page_size {raw!r}") from exc
+def _page_size(size: int) -> int:
     if size < 0:
-        raise ApiError(400, f"The page size should be greater than 0. Got {size}")
+        raise _invalid(f"The page size should be greater than 0. Got {size}")
     return min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def _like_value(value: Any) -> str:
+    """A LIKE pattern as MySQL reads it, for SQLite's ``ESCAPE '\\'``: ``\\`` before ``%``, ``_``
+    or ``\\`` makes it literal, before anything else it is dropped, and a trailing one is
+    literal."""
+    text, out, i = str(value), [], 0
+    while i < len(text):
+        char = text[i]
+        if char != "\\":
+            out.append(char)
+            i += 1
+        elif i + 1 < len(text):
+            following = text[i + 1]
+            out.append("\\" + following if following in "%_\\" else following)
+            i += 2
+        else:
+            out.append("\\\\")
+            i += 1
+    return "".join(out)
 
 
 def _sort(listing: Listing, sort_by: str) -> tuple[str, bool]:
     words = sort_by.lower().split()
     if len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
-        raise ApiError(400, f'Received invalid sort by format "{sort_by}". Supported format: '
+        raise _invalid(f'Received invalid sort by format "{sort_by}". Supported format: '
                             '"field_name", "field_name desc", or "field_name asc"')
     if not words:
         return listing.fields[listing.default_sort], False
     if words[0] not in listing.fields:
-        raise ApiError(400, f'Invalid sorting field: "{words[0]}" on listable type {listing.resource}')
+        raise _invalid(f'Invalid sorting field: "{words[0]}" on listable type {listing.resource}')
     return listing.fields[words[0]], len(words) == 2 and words[1] == "desc"
 
 
@@ -153,48 +218,49 @@ def _decode_token(page_token: str) -> dict[str, Any]:
             raise ValueError("missing fields")
         return token
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"Invalid package token: {exc}") from exc
+        raise ApiError(400, f"InvalidInputError: Invalid page token: {exc}", external="Invalid page token") from exc
 
 
 def _predicates(listing: Listing, filter_spec: str) -> list[dict[str, Any]]:
+    """``parseAPIFilter``: ``url.QueryUnescape`` (strict), then protojson of a Filter."""
     if not filter_spec:
         return []
     try:
-        spec = json.loads(unquote_plus(filter_spec))  # Go's url.QueryUnescape: '+' is a space
-    except ValueError as exc:
-        raise ApiError(400, f"failed to parse valid filter from {filter_spec!r}: {exc}") from exc
+        spec = json.loads(go_query_unescape(filter_spec))
+    except (GoEscapeError, ValueError) as exc:
+        raise _invalid(f"failed to parse valid filter from {go_quote(filter_spec)}: {exc}") from exc
     if not isinstance(spec, dict) or not isinstance(spec.get("predicates", []), list):
-        raise ApiError(400, f"failed to parse valid filter from {filter_spec!r}")
+        raise _invalid(f"failed to parse valid filter from {go_quote(filter_spec)}")
     return [_predicate(listing, p) for p in spec.get("predicates", [])]
 
 
 def _predicate(listing: Listing, pred: Any) -> dict[str, Any]:
     if not isinstance(pred, dict):
-        raise ApiError(400, "each filter predicate must be an object")
+        raise _invalid("each filter predicate must be an object")
     unknown = set(pred) - _PREDICATE_FIELDS
     if unknown:  # KFP's protojson parser is strict
-        raise ApiError(400, f"failed to parse valid filter: unknown field {sorted(unknown)[0]!r}")
+        raise _invalid(f"failed to parse valid filter: unknown field {sorted(unknown)[0]!r}")
     op = pred.get("operation")
     op = _OP_NAMES.get(op, op) if isinstance(op, int) else op
     if op not in OPERATIONS:
-        raise ApiError(400, f"invalid predicate operation: {op}")
+        raise _invalid(f"invalid predicate operation: {op}")
     key = pred.get("key", "")
     if key not in listing.fields:
-        raise ApiError(400, f'no support for filtering on unrecognized field "{key}"')
+        raise _invalid(f'no support for filtering on unrecognized field "{key}"')
     column = listing.fields[key]
     scalar = _value(pred, _SCALAR_KEYS)
     values = _value(pred, _LIST_KEYS)
     if op == "IN":
         if values is None:
-            raise ApiError(400, "cannot use IN operator with a scalar value")
+            raise _invalid("cannot use IN operator with a scalar value")
         items = values.get("values", []) if isinstance(values, dict) else values
         return {"column": column, "op": op, "value": [_scalar(listing, column, v) for v in items]}
     if values is not None:
-        raise ApiError(400, f"cannot use scalar operator {op} on an array value")
+        raise _invalid(f"cannot use scalar operator {op} on an array value")
     if scalar is None:
-        raise ApiError(400, f'no value set for predicate on key "{key}"')
+        raise _invalid(f'no value set for predicate on key "{key}"')
     if op == "IS_SUBSTRING" and scalar[0] != "string_value":
-        raise ApiError(400, f"cannot use non string value type with operator {op}")
+        raise _invalid(f"cannot use non string value type with operator {op}")
     kind, raw = scalar
     value = _timestamp(raw) if kind == "timestamp_value" else raw
     return {"column": column, "op": op, "value": _scalar(listing, column, value)}
@@ -221,4 +287,4 @@ def _timestamp(raw: Any) -> int:
     try:
         return int(datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp())
     except ValueError as exc:
-        raise ApiError(400, f"invalid timestamp: {raw}") from exc
+        raise _invalid(f"invalid timestamp: {raw}") from exc

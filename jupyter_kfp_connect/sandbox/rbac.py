@@ -110,19 +110,24 @@ class Rbac:
             found = [Binding(u, ns, r) for (u, ns), r in self._roles.items() if u == user]
         return sorted(found, key=lambda b: (b.role != "admin", b.namespace))
 
-    def check(self, identity: str | None, namespace: str, verb: str, resource: str = "pipelines") -> None:
+    def check(self, identity: str | None, namespace: str, verb: str, resource: str = "pipelines",
+              name: str = "") -> None:
         """Raise ``ApiError`` 401 without an identity, 403 without the permission."""
         if identity is None:
-            raise ApiError(
-                401,
-                "Unauthenticated: Request header error: there is no user identity header.: "
-                "Failed to authenticate requests",
-            )
+            # IsAuthorized: both authenticators (header, TokenReview) fail with the same
+            # IdentityHeaderMissingError, which Kubernetes' error aggregate prints once.
+            missing = ("Unauthenticated: Request header error: there is no user identity header.: "
+                       "Request header error: there is no user identity header.")
+            external = "Failed to check authorization. User identity is empty in the request header"
+            raise ApiError(401, f"Unauthenticated: {external}: {missing}", external=external)
         if role_allows(self.role(identity, namespace), verb):
             return
-        raise ApiError(
-            403,
-            f"PermissionDenied: User '{identity}' is not authorized with reason: (request: "
-            f"&ResourceAttributes{{Namespace:{namespace},Verb:{verb},Group:{PIPELINES_GROUP},"
-            f"Version:v1beta1,Resource:{resource},Subresource:,Name:,}}): Unauthorized access",
-        )
+        # NewPermissionDeniedError(errors.New("Unauthorized access"), "User '%s' is not
+        # authorized with reason: %s (request: %+v)"): the SubjectAccessReview's reason is
+        # empty for a plain RBAC "no"; %+v of *ResourceAttributes is its generated String()
+        # (k8s.io/api v0.35, with the selectors added in 1.31).
+        external = (f"User '{identity}' is not authorized with reason:  (request: "
+                    f"&ResourceAttributes{{Namespace:{namespace},Verb:{verb},Group:{PIPELINES_GROUP},"
+                    f"Version:v1beta1,Resource:{resource},Subresource:,Name:{name},FieldSelector:nil,"
+                    "LabelSelector:nil,})")
+        raise ApiError(403, f"PermissionDenied: {external}: Unauthorized access", external=external)

@@ -2,13 +2,18 @@
 
 Holds pipelines, versions, experiments and runs with KFP's constraints: ``(namespace, name)``
 unique per pipeline, ``(pipeline, name)`` per version, ``(namespace, display_name)`` per
-experiment. One connection behind a lock: the sandbox's tornado thread and test code (seed,
+experiment. Like KFP's MySQL tables (``_ci`` collations), pipeline and version text columns
+compare case-insensitively (``COLLATE NOCASE``: ``My-Pipe`` and ``my-pipe`` collide), and
+their ``created_at`` has KFP's one-second resolution (``CreatedAtInSec``): rows made in the
+same second tie, and listings break ties by id (KFP orders by the UUID), not by creation. One connection behind a lock: the sandbox's tornado thread and test code (seed,
 clear) may call it at once, and SQLite serialises writes anyway.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 import sqlite3
 import threading
 import time
@@ -22,11 +27,11 @@ from .filters import Listing, ListQuery
 PIPELINES = Listing("Pipeline", {
     "pipeline_id": "id", "id": "id", "display_name": "display_name", "name": "name",
     "created_at": "created_at", "description": "description", "namespace": "namespace",
-})
+}, plural="pipelines")
 VERSIONS = Listing("PipelineVersion", {
     "pipeline_version_id": "id", "id": "id", "display_name": "display_name", "name": "name",
     "created_at": "created_at", "description": "description", "pipeline_id": "pipeline_id",
-})
+}, plural="pipeline versions")
 EXPERIMENTS = Listing("Experiment", {
     "experiment_id": "id", "id": "id", "display_name": "display_name", "name": "display_name",
     "created_at": "created_at", "description": "description", "namespace": "namespace",
@@ -46,14 +51,16 @@ RUNS = Listing("Run", {
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipelines (
-  id TEXT PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, display_name TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, tags TEXT,
+  id TEXT PRIMARY KEY, namespace TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL COLLATE NOCASE,
+  display_name TEXT NOT NULL COLLATE NOCASE, description TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+  created_at INTEGER NOT NULL, tags TEXT,
   UNIQUE (namespace, name));
 CREATE INDEX IF NOT EXISTS pipelines_by_created ON pipelines (namespace, created_at, id);
 CREATE INDEX IF NOT EXISTS pipelines_by_display ON pipelines (namespace, display_name, id);
 CREATE TABLE IF NOT EXISTS versions (
-  id TEXT PRIMARY KEY, pipeline_id TEXT NOT NULL REFERENCES pipelines(id), name TEXT NOT NULL,
-  display_name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,
+  id TEXT PRIMARY KEY, pipeline_id TEXT NOT NULL REFERENCES pipelines(id),
+  name TEXT NOT NULL COLLATE NOCASE, display_name TEXT NOT NULL COLLATE NOCASE,
+  description TEXT NOT NULL DEFAULT '' COLLATE NOCASE, created_at INTEGER NOT NULL,
   pipeline_spec TEXT NOT NULL, platform_spec TEXT, code_source_url TEXT, package_url TEXT, tags TEXT,
   UNIQUE (pipeline_id, name));
 CREATE INDEX IF NOT EXISTS versions_by_created ON versions (pipeline_id, created_at, id);
@@ -104,6 +111,11 @@ class Store:
     """All sandbox state. Rows come back as dicts with the column names above; the API
     layer shapes them into KFP's JSON. Times are integer microseconds since the epoch."""
 
+    #: Rows that tie on the sort column come back in id order, as KFP's ORDER BY <sort>, UUID
+    #: gives them. True shuffles them within each page instead, for tests that must not
+    #: depend on any tie order (KFP's "latest" single-row queries leave ties to MySQL).
+    shuffle_ties: bool = False
+
     #: a run is PENDING until this many seconds after creation, then RUNNING ...
     run_starts_after: float = 1.0
     #: ... and SUCCEEDED from this many seconds after creation (its tasks in between).
@@ -127,6 +139,7 @@ class Store:
         self._db.executescript(_SCHEMA)
         self._migrate()
         self._last_time = 0
+        self._seed_end = 0
         #: outcomes chosen before a run exists, by display name (``controls.run_outcome``)
         self.pending_outcomes: dict[str, dict[str, Any]] = {}
 
@@ -151,6 +164,11 @@ class Store:
             self._last_time = now
             return now
 
+    def _now_second(self) -> int:
+        """KFP's ``CreatedAtInSec``: the current whole second (in microseconds, the store's
+        unit), so rows made within one second tie."""
+        return (time.time_ns() // 1_000_000_000) * 1_000_000
+
     def _tx(self):
         return _Transaction(self)
 
@@ -173,7 +191,8 @@ class Store:
                 f"SELECT * FROM {table} WHERE {page_where} ORDER BY {query.order_by()} LIMIT ?",
                 scope_params + params + page_params + [query.page_size + 1])]
         token = query.next_token(rows[query.page_size]) if len(rows) > query.page_size else ""
-        return rows[:query.page_size], total, token
+        page = rows[:query.page_size]
+        return (_shuffle_ties(page, query.sort_column) if self.shuffle_ties else page), total, token
 
     def close(self) -> None:
         with self._lock:
@@ -186,17 +205,19 @@ class Store:
             return self._insert_pipeline(db, namespace, name, display_name, description, tags)
 
     def _insert_pipeline(self, db: sqlite3.Connection, namespace: str, name: str, display_name: str,
-                         description: str, tags: dict[str, str] | None) -> dict[str, Any]:
+                         description: str, tags: dict[str, str] | None,
+                         with_version: bool = False) -> dict[str, Any]:
         row = {"id": str(uuid.uuid4()), "namespace": namespace, "name": name,
                "display_name": display_name or name, "description": description or "",
-               "created_at": self._now(), "tags": json.dumps(tags) if tags else None}
+               "created_at": self._now_second(), "tags": json.dumps(tags) if tags else None}
         try:
             db.execute("INSERT INTO pipelines VALUES (:id, :namespace, :name, :display_name, "
                        ":description, :created_at, :tags)", row)
         except sqlite3.IntegrityError as exc:
-            where = f"namespace {namespace!r}" if namespace else "the shared namespace"
-            raise ApiError(409, f"Failed to create a new pipeline. The name {name} already exists "
-                                f"in {where}. Please specify a new name") from exc
+            # KFP's PipelineStore: "exists" when made with its first version, "exist" alone
+            verb = "exists" if with_version else "exist"
+            external = f"Failed to create a new pipeline. The name {name} already {verb}. Please specify a new name"
+            raise ApiError(409, f"Already exist error: {external}", external=external) from exc
         return row
 
     def create_pipeline_and_version(self, namespace: str, name: str, display_name: str,
@@ -206,7 +227,8 @@ class Store:
                                     package_url: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """KFP's upload: the pipeline and its first version (same name) in one transaction."""
         with self._tx() as db:
-            pipeline = self._insert_pipeline(db, namespace, name, display_name, description, tags)
+            pipeline = self._insert_pipeline(db, namespace, name, display_name, description, tags,
+                                             with_version=True)
             version = self._insert_version(db, pipeline["id"], name, display_name, description,
                                            pipeline_spec, platform_spec, None, package_url, None)
         return pipeline, version
@@ -214,13 +236,20 @@ class Store:
     def get_pipeline(self, pipeline_id: str) -> dict[str, Any]:
         row = self._one("SELECT * FROM pipelines WHERE id = ?", [pipeline_id])
         if row is None:
-            raise ApiError(404, f"Pipeline {pipeline_id} not found")
+            raise _not_found("Pipeline", pipeline_id).wrap(f"Failed to get a pipeline with id {pipeline_id}")
         return row
 
     def get_pipeline_by_name(self, namespace: str, name: str) -> dict[str, Any]:
-        row = self._one("SELECT * FROM pipelines WHERE namespace = ? AND name = ?", [namespace, name])
+        """KFP's ``GetPipelineByNameAndNamespace``: the name compared case-insensitively, and
+        an empty namespace matches *every* namespace (the newest such pipeline wins; KFP
+        leaves ties to MySQL, the sandbox to the id)."""
+        sql, params = "SELECT * FROM pipelines WHERE name = ?", [name]
+        if namespace:
+            sql, params = sql + " AND namespace = ?", params + [namespace]
+        row = self._one(sql + " ORDER BY created_at DESC, id DESC LIMIT 1", params)
         if row is None:
-            raise ApiError(404, f"Pipeline with name {name} and namespace {namespace!r} not found")
+            raise _not_found("Namespace/Pipeline", f"{namespace}/{name}").wrap(
+                f"Failed to get a pipeline named {name} in namespace {namespace}")
         return row
 
     def list_pipelines(self, namespace: str, query: ListQuery):
@@ -265,7 +294,7 @@ class Store:
                         package_url: str | None, tags: dict[str, str] | None) -> dict[str, Any]:
         row = {"id": str(uuid.uuid4()), "pipeline_id": pipeline_id, "name": name,
                "display_name": display_name or name, "description": description or "",
-               "created_at": self._now(), "pipeline_spec": json.dumps(pipeline_spec),
+               "created_at": self._now_second(), "pipeline_spec": json.dumps(pipeline_spec),
                "platform_spec": json.dumps(platform_spec) if platform_spec else None,
                "code_source_url": code_source_url, "package_url": package_url,
                "tags": json.dumps(tags) if tags else None}
@@ -274,14 +303,15 @@ class Store:
                        ":description, :created_at, :pipeline_spec, :platform_spec, "
                        ":code_source_url, :package_url, :tags)", row)
         except sqlite3.IntegrityError as exc:
-            raise ApiError(409, f"Failed to create a new pipeline version. The name {name} already "
-                                f"exists in pipeline {pipeline_id}. Please specify a new name") from exc
+            external = f"Failed to create a new pipeline version. The name {name} already exist. Specify a new name"
+            raise ApiError(409, f"Already exist error: {external}", external=external) from exc
         return row
 
     def get_version(self, version_id: str) -> dict[str, Any]:
         row = self._one("SELECT * FROM versions WHERE id = ?", [version_id])
         if row is None:
-            raise ApiError(404, f"PipelineVersion {version_id} not found")
+            raise _not_found("PipelineVersion", version_id).wrap(
+                f"Failed to get a pipeline version with id {version_id}")
         return row
 
     def latest_version(self, pipeline_id: str) -> dict[str, Any] | None:
@@ -494,20 +524,25 @@ class Store:
         with self._lock:
             taken = self._db.execute("SELECT COUNT(*) FROM pipelines WHERE namespace = ? AND name LIKE ?",
                                      [namespace, f"{prefix}-%"]).fetchone()[0]
+        # One second per pipeline and per version, ending a second ago (KFP's times are whole
+        # seconds, so seeded rows get distinct ones and list in seed order); a later seed
+        # starts after an earlier one even if that reaches into the future.
+        step = 1_000_000
         with self._lock:
-            start = self._now()
-            self._last_time = start + count * (versions + 1)
+            span = count * (versions + 1)
+            start = max(self._now_second() - span * step, self._seed_end + step)
+            self._seed_end = start + (span - 1) * step
         pipelines, version_rows = [], []
         spec_template = json.dumps(_seed_spec("\x00name\x00"))  # one encode, then text substitution
         for i in range(count):
             name = f"{prefix}-{taken + i + 1:05d}"
             pid = str(uuid.uuid4())
-            created = start + i * (versions + 1)
+            created = start + i * (versions + 1) * step
             pipelines.append((pid, namespace, name, name, f"Seeded pipeline {name}", created, None))
             spec = spec_template.replace("\\u0000name\\u0000", name)
             for v in range(versions):
                 version_rows.append((str(uuid.uuid4()), pid, name if v == 0 else f"{name}-v{v + 1}",
-                                     name if v == 0 else f"{name}-v{v + 1}", "", created + v + 1,
+                                     name if v == 0 else f"{name}-v{v + 1}", "", created + (v + 1) * step,
                                      spec, None, None, None, None))
         with self._tx() as db:
             db.executemany("INSERT OR IGNORE INTO pipelines VALUES (?, ?, ?, ?, ?, ?, ?)", pipelines)
@@ -550,6 +585,22 @@ class Store:
     def counts(self) -> dict[str, int]:
         with self._lock:
             return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in _TABLES}
+
+
+def _shuffle_ties(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any]]:
+    """Each run of rows with the same sort value in a random order (the runs stay put)."""
+    out: list[dict[str, Any]] = []
+    for _, group in itertools.groupby(rows, key=lambda row: row[column]):
+        tied = list(group)
+        random.shuffle(tied)
+        out.extend(tied)
+    return out
+
+
+def _not_found(kind: str, name: str) -> ApiError:
+    """``util.NewResourceNotFoundError``: "<kind> <name> not found"."""
+    external = f"{kind} {name} not found"
+    return ApiError(404, f"ResourceNotFoundError: {external}", external=external)
 
 
 class _Transaction:

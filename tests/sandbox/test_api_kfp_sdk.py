@@ -43,7 +43,7 @@ def test_duplicate_upload_is_a_conflict(client, compiled) -> None:
     with pytest.raises(kfp_server_api.ApiException) as caught:
         client.upload_pipeline(str(compiled["tiny"]), pipeline_name="dup")
     assert caught.value.status == 409
-    assert "already exists" in caught.value.body
+    assert "Failed to create a pipeline and a pipeline version" in caught.value.body
 
 
 def test_upload_version_then_delete(client, compiled) -> None:
