@@ -173,7 +173,12 @@ def _fresh_query(listing: Listing, size: int, sort_by: str, filter_spec: str) ->
     return ListQuery(listing, size, column, desc, _predicates(listing, filter_spec))
 
 
-def _page_size(size: int) -> int:
+def _page_size(size: int | str) -> int:
+    if isinstance(size, str):  # a Python caller's string (the API parses its own)
+        try:
+            size = int(size or 0)
+        except ValueError as exc:
+            raise _invalid(f"invalid page size {size!r}") from exc
     if size < 0:
         raise _invalid(f"The page size should be greater than 0. Got {size}")
     return min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
