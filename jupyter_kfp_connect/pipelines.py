@@ -10,10 +10,22 @@ Rules that matter:
 - Never fetch everything: one KFP page per call; search is KFP's ``IS_SUBSTRING`` filter.
 - A package is validated (``packages.read_package``) before a byte is sent to KFP.
 - A name that exists answers ``duplicate_name`` with the existing pipeline's id, so the
-  panel can offer "upload as a new version".
-- A failed upload leaves nothing behind: whatever KFP created under that name is deleted.
-- Pipelines are found by id or by ``pipelines/names/{name}?namespace=``, which also sees
-  private pipelines (``kfp.Client.get_pipeline_id`` only sees shared ones).
+  panel can offer "upload as a new version". KFP compares names case-insensitively (MySQL
+  collation), and so does the duplicate check: ``my-pipe`` is a duplicate of ``My-Pipe``.
+- A lookup by name stays in its scope: ``pipelines/names/{name}?namespace=X`` for a
+  namespace, the shared listing (filter ``name EQUALS``) for the shared scope, because
+  ``pipelines/names/{name}`` without a namespace matches that name in *any* namespace.
+- A failed upload leaves nothing behind and never deletes what it did not create. A refusal
+  (4xx) means KFP made nothing. After no answer or a 5xx (an answer lost after KFP's commit,
+  or a release that stores pipeline and version in two steps) the service looks in the
+  upload's own scope for a pipeline of that name made since the upload began (the name was
+  free there before it) and deletes that one by its id.
+- KFP URL-unescapes ``filter`` once more than the query string needs, and puts an
+  ``IS_SUBSTRING`` value into SQL ``LIKE`` as is: filters are escaped for both, so a search
+  for ``50%`` or ``a_b`` means exactly that.
+- The latest version is the newest by ``created_at`` (whole seconds in KFP); versions made in
+  the same second are ordered by id, greatest first (what KFP's own listing does), whatever
+  order the server returned them in.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -38,7 +51,9 @@ SORT_KEYS = ("created_at", "display_name", "name", "description", "namespace", "
 DEFAULT_SORT = "created_at desc"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200  # KFP's own ceiling
-KFP_NAMESPACE = "kubeflow"  # where KFP checks writes to shared pipelines (KFP 2.17+)
+KFP_NAMESPACE = "kubeflow"  # where KFP checks gRPC writes to shared pipelines (2.17)
+#: KFP 2.17's upload endpoints answer an RBAC denial with exactly these (400, no cause)
+UPLOAD_REFUSALS = ("Failed to create a pipeline", "Failed to create a pipeline version")
 DELETE_CONCURRENCY = 8  # version deletes in flight when KFP cannot cascade: kind to the server
 _SORT_RE = re.compile(r"^\s*([a-z_]+)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
 
@@ -76,10 +91,39 @@ class ListRequest:
         return cls(scope, namespace.strip(), page_token, size, sort, search.strip())
 
 
-def name_filter(search: str) -> str:
-    """KFP's JSON filter for "display name contains ``search``" (done by KFP, not by us)."""
+def name_filter(search: str, *, like: bool = True) -> str:
+    """KFP's JSON filter for "display name contains ``search``" (done by KFP, not by us).
+    ``like``: KFP's database store puts the value into SQL ``LIKE '%v%'`` unescaped, so
+    MySQL's wildcards and escape (``%``, ``_``, ``\\``) are escaped to mean themselves; the
+    Kubernetes store compares plain substrings and needs no escaping."""
+    value = like_escape(search) if like else search
     return json.dumps({"predicates": [
-        {"operation": "IS_SUBSTRING", "key": "display_name", "string_value": search}]})
+        {"operation": "IS_SUBSTRING", "key": "display_name", "string_value": value}]})
+
+
+def name_equals_filter(name: str) -> str:
+    """``name EQUALS`` (case-insensitive in KFP's MySQL, like its unique index)."""
+    return json.dumps({"predicates": [{"operation": "EQUALS", "key": "name", "string_value": name}]})
+
+
+def like_escape(text: str) -> str:
+    """MySQL ``LIKE`` with its default escape character: ``\\``, ``%`` and ``_`` made literal."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_param(spec: str) -> str:
+    """The ``filter`` query value: KFP runs ``url.QueryUnescape`` on it after the query string
+    was already decoded, so it is escaped once here (httpx escapes it again); otherwise a
+    ``%`` is KFP's 400 and a ``+`` turns into a space."""
+    return quote(spec, safe="")
+
+
+def newest_first(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Versions by ``created_at`` then id, both descending: KFP's own order for
+    ``created_at desc`` (its times are whole seconds, ties go by UUID), restored whatever
+    order the server answered in, so "latest" is the same on every call."""
+    return sorted(versions, key=lambda v: (str(v.get("created_at") or ""), str(v.get("pipeline_version_id") or "")),
+                  reverse=True)
 
 
 class PipelinesService:
@@ -104,7 +148,7 @@ class PipelinesService:
         else:
             params["sort_by"] = request.sort_by
             if request.search:
-                params["filter"] = name_filter(request.search)
+                params["filter"] = filter_param(name_filter(request.search, like=self._like_filters()))
         body = await self._call("GET", "pipelines", params=params, namespace=namespace)
         return {
             "pipelines": [self.pipeline_json(p) for p in body.get("pipelines") or []],
@@ -127,7 +171,7 @@ class PipelinesService:
             self._call("GET", f"pipelines/{_seg(pipeline_id)}"),
             self._call("GET", f"pipelines/{_seg(pipeline_id)}/versions", params=params),
         )
-        items = versions.get("pipeline_versions") or []
+        items = newest_first(versions.get("pipeline_versions") or [])
         latest = self.version_json(items[0], summary=True) if items and not page_token else None
         return {
             "pipeline": self.pipeline_json(pipeline),
@@ -143,21 +187,32 @@ class PipelinesService:
         return self.version_json(body, summary=True)
 
     async def find_by_name(self, name: str, namespace: str) -> dict[str, Any] | None:
-        """The pipeline called ``name`` in ``namespace`` ('' = shared), private ones too."""
-        params = {"namespace": namespace} if namespace else {}
+        """The pipeline called ``name`` (any case, as KFP compares) in exactly this scope:
+        ``namespace``, or the shared pipelines for ''. Never one of another namespace."""
+        if not getattr(self.connection, "multi_user", False):
+            namespace = ""  # single-user KFP keeps everything shared and ignores namespaces
+        if not namespace:
+            # pipelines/names/{name} without a namespace searches every namespace; the
+            # namespace-less listing is the shared pipelines only.
+            body = await self._call("GET", "pipelines", params={
+                "filter": filter_param(name_equals_filter(name)), "page_size": 1})
+            items = [p for p in body.get("pipelines") or [] if not p.get("namespace")]
+            return items[0] if items else None
         try:
-            body = await self._call("GET", f"pipelines/names/{_seg(name)}", params=params,
-                                    namespace=namespace)
+            body = await self._call("GET", f"pipelines/names/{_seg(name)}",
+                                    params={"namespace": namespace}, namespace=namespace)
         except KFPConnectError as err:
             if err.status == 404:
                 return None
             raise
-        return body if body.get("pipeline_id") else None
+        if not body.get("pipeline_id") or (body.get("namespace") or "") != namespace:
+            return None
+        return body
 
     async def find_version_by_name(self, pipeline_id: str, name: str) -> dict[str, Any] | None:
-        spec = json.dumps({"predicates": [{"operation": "EQUALS", "key": "name", "string_value": name}]})
+        """The version called ``name`` (any case, as KFP compares) of one pipeline."""
         body = await self._call("GET", f"pipelines/{_seg(pipeline_id)}/versions",
-                                params={"filter": spec, "page_size": 1})
+                                params={"filter": filter_param(name_equals_filter(name)), "page_size": 1})
         items = body.get("pipeline_versions") or []
         return items[0] if items else None
 
@@ -178,6 +233,7 @@ class PipelinesService:
         params = {"name": name, "display_name": display_name, "description": description}
         if namespace:
             params["namespace"] = namespace
+        started = _whole_seconds_now()
         try:
             pipeline = await self._call("POST", "pipelines/upload", params=params,
                                         files=_upload_file(data, filename), namespace=namespace)
@@ -185,8 +241,8 @@ class PipelinesService:
             if err.status == 409:
                 found = await self.find_by_name(name, namespace)
                 raise self._duplicate_pipeline(found or {}, name, namespace) from err
-            # Also a lost answer (``unreachable``): KFP may have created it all the same.
-            await self._remove_leftover_pipeline(name, namespace, err)
+            if _may_have_made_it(err):
+                await self._remove_leftover_pipeline(name, namespace, started, err)
             refusal = self._explain_refusal(err, namespace)
             if refusal is err:
                 raise
@@ -225,6 +281,7 @@ class PipelinesService:
             raise self._duplicate_version(pipeline_id, existing, name)
         params = {"pipelineid": pipeline_id, "name": name, "display_name": display_name,
                   "description": description or package.description}
+        started = _whole_seconds_now()
         try:
             version = await self._call("POST", "pipelines/upload_version", params=params,
                                        files=_upload_file(data, filename))
@@ -232,7 +289,8 @@ class PipelinesService:
             if err.status == 409:
                 found = await self.find_version_by_name(pipeline_id, name)
                 raise self._duplicate_version(pipeline_id, found or {}, name) from err
-            await self._remove_leftover_version(pipeline_id, name, err)
+            if _may_have_made_it(err):
+                await self._remove_leftover_version(pipeline_id, name, started, err)
             refusal = self._explain_refusal(err, pipeline.get("namespace") or "")
             if refusal is err:
                 raise
@@ -295,24 +353,31 @@ class PipelinesService:
         await self._call("DELETE", f"pipelines/{_seg(pipeline_id)}")
 
     # --- clean-up after failure ----------------------------------------------------------
-    async def _remove_leftover_pipeline(self, name: str, namespace: str,
+    async def _remove_leftover_pipeline(self, name: str, namespace: str, started: int,
                                         err: KFPConnectError) -> None:
-        """The name was free before the upload, so a pipeline under it now is ours."""
+        """After a lost answer: the name was free in this scope before the upload, so a
+        pipeline under it in the same scope, made since the upload began, is the upload's.
+        It is deleted by its id; anything else is left alone."""
+        leftover: dict[str, Any] | None = None
         try:
             leftover = await self.find_by_name(name, namespace)
-            if leftover:
+            if leftover and _made_since(leftover, started):
                 await self.delete_pipeline(leftover["pipeline_id"])
-                log.info("kfp-connect: removed pipeline %s left by a failed upload", name)
+                log.info("kfp-connect: removed pipeline %s left by a failed upload", leftover["pipeline_id"])
                 err.problem.details["cleaned_up"] = True
         except Exception as cleanup_err:  # the original error is the one to report
-            log.warning("kfp-connect: could not check for a half-made pipeline %s: %s",
+            # e.g. KFP 2.17 lets anyone upload a shared pipeline but checks its delete in
+            # KFP's own namespace: say what was left, by id.
+            if leftover:
+                err.problem.details["left_behind"] = leftover["pipeline_id"]
+            log.warning("kfp-connect: could not check for or remove a half-made pipeline %s: %s",
                         name, cleanup_err)
 
-    async def _remove_leftover_version(self, pipeline_id: str, name: str,
+    async def _remove_leftover_version(self, pipeline_id: str, name: str, started: int,
                                        err: KFPConnectError) -> None:
         try:
             leftover = await self.find_version_by_name(pipeline_id, name)
-            if leftover:
+            if leftover and _made_since(leftover, started):
                 await self.delete_version(pipeline_id, leftover["pipeline_version_id"])
                 err.problem.details["cleaned_up"] = True
         except Exception as cleanup_err:
@@ -387,31 +452,50 @@ class PipelinesService:
         return body if isinstance(body, dict) else {}
 
     def _explain_refusal(self, err: KFPConnectError, namespace: str) -> KFPConnectError:
-        """KFP's upload endpoints answer an RBAC denial with a 400 ("... due to authorization
-        error"), not a 403: give it the RoleBinding fix a 403 gets. Shared pipelines are
-        authorised against KFP's own namespace."""
+        """KFP 2.17's upload endpoints answer an RBAC denial with a bare 400 "Failed to create
+        a pipeline" / "... pipeline version" (the cause only in KFP's log; older releases
+        said "... due to authorization error"), not a 403. The package passed our own
+        validation and the request is well formed, so that sentence is the RBAC check: give
+        it the RoleBinding fix a 403 gets, for the namespace KFP checked (the pipeline's; a
+        KFP that checks shared uploads checks them in its own namespace)."""
         rbac_problem = getattr(self.connection, "rbac_problem", None)
-        if err.status != 400 or "authorization error" not in err.problem.message or rbac_problem is None:
+        message = err.problem.message.strip()
+        if err.status != 400 or rbac_problem is None:
             return err
-        return KFPConnectError.from_problem(rbac_problem(namespace or KFP_NAMESPACE, err.problem.message))
+        if message not in UPLOAD_REFUSALS and "authorization error" not in message:
+            return err
+        where = namespace or KFP_NAMESPACE
+        explained = (f"{message} (KFP answers this when its RBAC check refuses the upload: you may not "
+                     f"create pipelines in {where})")
+        return KFPConnectError.from_problem(rbac_problem(where, explained))
+
+    def _like_filters(self) -> bool:
+        """Whether IS_SUBSTRING goes through SQL LIKE: KFP's database store (the default, and
+        what a KFP too old to say reports nothing for), not the Kubernetes store."""
+        healthz = getattr(self.connection, "healthz", None) or {}
+        return (healthz.get("pipeline_store") or "database") == "database"
 
     def _duplicate_pipeline(self, existing: dict[str, Any], name: str,
                             namespace: str) -> KFPConnectError:
         where = f"namespace {namespace}" if namespace else "the shared pipelines"
         pid = existing.get("pipeline_id", "")
+        taken = existing.get("name") or name
+        same = "" if taken == name else f" (KFP compares names without regard to case: {name!r} is taken)"
         return KFPConnectError(
-            "duplicate_name", f"A pipeline named {name!r} already exists in {where}.",
+            "duplicate_name", f"A pipeline named {taken!r} already exists in {where}{same}.",
             fix="Upload the file as a new version of that pipeline, or choose another name.",
             status=409,
-            details={"kind": "pipeline", "name": name, "namespace": namespace,
+            details={"kind": "pipeline", "name": name, "existing_name": taken, "namespace": namespace,
                      "pipeline_id": pid, "ui_url": self.ui_url(pid)})
 
     def _duplicate_version(self, pipeline_id: str, existing: dict[str, Any],
                            name: str) -> KFPConnectError:
+        taken = existing.get("name") or name
+        same = "" if taken == name else f" (KFP compares names without regard to case: {name!r} is taken)"
         return KFPConnectError(
-            "duplicate_name", f"This pipeline already has a version named {name!r}.",
+            "duplicate_name", f"This pipeline already has a version named {taken!r}{same}.",
             fix="Choose another version name.", status=409,
-            details={"kind": "version", "name": name, "pipeline_id": pipeline_id,
+            details={"kind": "version", "name": name, "existing_name": taken, "pipeline_id": pipeline_id,
                      "version_id": existing.get("pipeline_version_id", "")})
 
 
@@ -466,6 +550,30 @@ def _seg(value: str) -> str:
     """One URL path segment: ids and names never reshape the path (KFP's UUIDs pass as is)."""
     value = str(value)
     return value if _PLAIN_SEGMENT.match(value) else quote(value, safe="")
+
+
+def _whole_seconds_now() -> int:
+    """Now, in KFP's resolution (``CreatedAtInSec``)."""
+    return int(time.time())
+
+
+def _may_have_made_it(err: KFPConnectError) -> bool:
+    """No answer, a gateway's 502/503/504, or a server error: KFP may have made the pipeline
+    (KFP 2.17 makes it and its first version in one transaction, but an answer can be lost
+    after the commit, and other releases may store them in two steps). A 4xx of KFP's own
+    means it made nothing, and then nothing is looked up."""
+    if err.code == "unreachable":
+        return True
+    return err.code == "kfp_error" and int(err.problem.details.get("kfp_status") or 0) >= 500
+
+
+def _made_since(item: dict[str, Any], started: int) -> bool:
+    """Made at or after ``started`` (KFP's RFC 3339 ``created_at``, whole seconds)."""
+    try:
+        made = datetime.fromisoformat(str(item.get("created_at") or "").replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return made.timestamp() >= started
 
 
 def _bad_request(message: str) -> KFPConnectError:

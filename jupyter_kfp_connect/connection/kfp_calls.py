@@ -39,14 +39,23 @@ class KFPSession(Protocol):
 
 
 def kfp_message(response: httpx.Response) -> str:
-    """KFP's error sentence from either of its error body formats."""
+    """KFP's error sentence from either of its error body formats. A gRPC-gateway error's
+    ``message`` is KFP's whole internal chain ("Failed to X. Check error stack: Failed to
+    Y: ResourceNotFoundError: ..."); the sentence meant for the client is the external
+    message in its ``google.rpc.Status`` detail, preferred when present."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:200].strip()
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error_message") or body.get("error") or "")
-    return ""
+    if not isinstance(body, dict):
+        return ""
+    details = body.get("details")
+    if isinstance(details, list):
+        for detail in details:
+            if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.Status") \
+                    and detail.get("message"):
+                return str(detail["message"])
+    return str(body.get("message") or body.get("error_message") or body.get("error") or "")
 
 
 _DENIED_NAMESPACE = re.compile(r"ResourceAttributes\{Namespace:([a-z0-9]([-a-z0-9]*[a-z0-9])?)[,}]")

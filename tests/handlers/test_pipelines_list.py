@@ -96,7 +96,11 @@ async def test_bad_paging_arguments_are_refused(kfp):
         assert code == 400 and error_of(body)["code"] == "bad_request", query
 
 
-async def test_detail_has_versions_summary_and_ui_links(kfp, sb, scaler_yaml):
+async def test_detail_has_versions_summary_and_ui_links(kfp, sb, scaler_yaml, monkeypatch):
+    # KFP's created_at has whole seconds: give each upload its own second, so "newest
+    # first" is about time, not about how KFP orders ties
+    seconds = iter(range(1_767_225_600, 1_767_225_700))
+    monkeypatch.setattr(sb.store, "_now_second", lambda: next(seconds) * 1_000_000)
     await kfp.connect()
     code, created = await kfp.upload(scaler_yaml, "scaler.yaml")
     assert code == 201, created

@@ -240,19 +240,22 @@ async def test_failed_version_upload_leaves_nothing_behind(kfp, sb, scaler_yaml,
 async def test_lost_answer_is_reported_and_nothing_left(kfp, sb, namespace, scaler_yaml, monkeypatch):
     """The gateway answers 503 to the upload itself: report it, keep the store clean."""
     await kfp.connect()
-    real_name_lookup = sb.store.get_pipeline_by_name
-    calls = []
+    lookups = []
 
-    def fail_upload_after_lookup(ns, name):
-        calls.append(name)
-        if len(calls) == 1:  # the pre-upload lookup: the next request is the upload
-            sb.controls.fail_next(1, "503")
-        return real_name_lookup(ns, name)
+    def failing_after_first_lookup(real):
+        def lookup(*args, **kwargs):
+            lookups.append(args)
+            if len(lookups) == 1:  # the pre-upload lookup: the next request is the upload
+                sb.controls.fail_next(1, "503")
+            return real(*args, **kwargs)
+        return lookup
 
-    monkeypatch.setattr(sb.store, "get_pipeline_by_name", fail_upload_after_lookup)
+    # a private name is looked up by name, a shared one (and single-user's) by listing
+    for method in ("get_pipeline_by_name", "list_pipelines"):
+        monkeypatch.setattr(sb.store, method, failing_after_first_lookup(getattr(sb.store, method)))
     code, body = await kfp.upload(scaler_yaml, "scaler.yaml", name="lost")
     assert code >= 500, body
-    assert len(calls) == 2  # looked again after the failure
+    assert len(lookups) == 2  # looked again after the failure
     assert _pipelines_named(sb, namespace, "lost") is None
 
 
@@ -288,17 +291,22 @@ async def test_validate_previews_without_uploading(kfp, sb, scaler_yaml, jp_root
 
 
 @pytest.mark.parametrize("kfp_mode", ["dex"])
-async def test_shared_upload_needs_rights_in_kfps_namespace(kfp, sb, scaler_yaml):
-    """KFP answers an RBAC denial on upload with a 400; the panel gets rbac_denied and its fix."""
+async def test_shared_upload_refused_by_rbac_is_rbac_denied(kfp, sb, scaler_yaml):
+    """KFP 2.17 does not check shared uploads at all; a KFP that checks them in its own
+    namespace (the sandbox's option) answers a bare 400: the panel gets rbac_denied and the
+    RoleBinding for kubeflow."""
     await kfp.connect()
+    code, body = await kfp.upload(scaler_yaml, "scaler.yaml", scope="shared", name="anyone")
+    assert code == 201 and body["pipeline"]["shared"] is True, body
+    sb.shared_upload_auth = "install_namespace"
     code, body = await kfp.upload(scaler_yaml, "scaler.yaml", scope="shared")
     assert code == 403 and error_of(body)["code"] == "rbac_denied", body
     assert "kubeflow" in error_of(body)["yaml"] and "RoleBinding" in error_of(body)["yaml"]
-    assert sb.store.counts()["pipelines"] == 0
+    assert sb.store.counts()["pipelines"] == 1
     sb.rbac.grant(USER, "kubeflow", "edit")
     code, body = await kfp.upload(scaler_yaml, "scaler.yaml", scope="shared")
     assert code == 201 and body["pipeline"]["shared"] is True, body
-    code, page = await kfp("GET", "pipelines", scope="shared")
+    code, page = await kfp("GET", "pipelines", scope="shared", search="scaler")
     assert [p["id"] for p in page["pipelines"]] == [body["pipeline"]["id"]]
 
 
