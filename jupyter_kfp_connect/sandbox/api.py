@@ -182,14 +182,14 @@ class _Api(SandboxHandler):
                            f"namespace {row['namespace']}") from exc
         return row
 
-    def guarded_pipeline(self, pipeline_id: str, verb: str, denied: str) -> dict[str, Any]:
+    def guarded_pipeline(self, pipeline_id: str, verb: str, denied: str, fetch: bool = True) -> dict[str, Any] | None:
         """The access check (wrapped in ``denied``) in multi-user mode, then the pipeline."""
         if self.sandbox.multi_user:
             try:
                 self.access_pipeline(pipeline_id, verb)
             except ApiError as exc:
                 raise exc.wrap(denied) from exc
-        return self.store.get_pipeline(pipeline_id)
+        return self.store.get_pipeline(pipeline_id) if fetch else None
 
     def guarded_version(self, version_id: str, verb: str, denied: str) -> dict[str, Any]:
         """``canAccessPipelineVersion``: the version's pipeline decides."""
@@ -342,7 +342,7 @@ class PipelineHandler(_Api):
         cascade = self.query_bool("cascade")
         try:
             self.guarded_pipeline(pipeline_id, "delete", "Failed to delete a pipeline due authorization "
-                                                         f"error for pipeline id {pipeline_id}")
+                                                         f"error for pipeline id {pipeline_id}", fetch=False)
             self.store.delete_pipeline(pipeline_id, cascade)
         except ApiError as exc:
             raise exc.wrap(f"Failed to delete pipeline {pipeline_id}. Check error stack") from exc

@@ -267,14 +267,16 @@ class Store:
 
     def delete_pipeline(self, pipeline_id: str, cascade: bool = False) -> None:
         """KFP refuses to delete a pipeline that still has versions unless ``cascade``."""
-        self.get_pipeline(pipeline_id)
+        if self._one("SELECT id FROM pipelines WHERE id = ?", [pipeline_id]) is None:
+            raise _not_found("Pipeline", pipeline_id).wrap(
+                f"Failed to delete pipeline with id {pipeline_id} as it was not found")
         with self._tx() as db:
             latest = db.execute("SELECT id FROM versions WHERE pipeline_id = ? ORDER BY created_at DESC "
                                 "LIMIT 1", [pipeline_id]).fetchone()
             if latest and not cascade:
-                raise ApiError(400, f"Failed to delete pipeline with id {pipeline_id} as it has existing "
-                                    f"pipeline versions (e.g. {latest[0]}). Set cascade=true to delete "
-                                    "all versions")
+                external = (f"Failed to delete pipeline with id {pipeline_id} as it has existing pipeline "
+                            f"versions (e.g. {latest[0]}). Set cascade=true to delete all versions")
+                raise ApiError(400, f"Invalid input error: {external}", external=external)
             db.execute("DELETE FROM versions WHERE pipeline_id = ?", [pipeline_id])
             db.execute("DELETE FROM pipelines WHERE id = ?", [pipeline_id])
 

@@ -190,3 +190,16 @@ def test_not_found_is_a_chain_with_an_external_sentence(http) -> None:
         "details": [{"@type": "type.googleapis.com/google.rpc.Status", "code": 5,
                      "message": "Pipeline nope not found"}],
     }
+
+
+def test_delete_refusals_are_kfps(sandbox, http) -> None:
+    (pipeline_id,) = sandbox.store.seed("", 1, prefix="keep")
+    refused = http.delete(f"{API}/pipelines/{pipeline_id}").json()
+    assert refused["code"] == 3 and refused["details"][0]["message"].startswith(
+        f"Failed to delete pipeline with id {pipeline_id} as it has existing pipeline versions (e.g. ")
+    assert refused["message"].startswith(f"Failed to delete pipeline {pipeline_id}. Check error stack: "
+                                         "Invalid input error: ")
+    missing = http.delete(f"{API}/pipelines/gone").json()
+    assert missing["code"] == 5 and missing["message"] == (
+        "Failed to delete pipeline gone. Check error stack: Failed to delete pipeline with id gone as it was "
+        "not found: ResourceNotFoundError: Pipeline gone not found")
