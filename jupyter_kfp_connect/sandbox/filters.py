@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
 from .base import ApiError
 from .gateway import GoEscapeError, go_query_unescape, go_quote
 
