@@ -262,7 +262,7 @@ class PipelinesHandler(_Api):
 
     def post(self) -> None:
         body = self.body(gateway.PIPELINE)
-        namespace = body.get("namespace") or "" if self.sandbox.multi_user else ""
+        namespace = (body.get("namespace") or "") if self.sandbox.multi_user else ""
         outer = "Failed to create a pipeline due to server error"
         if not body.get("name"):
             raise ApiError(400, "Invalid input error: name is required", external="name is required").wrap(outer)
@@ -296,7 +296,7 @@ class PipelineCreateHandler(PipelinesHandler):
         body = self.body(gateway.CREATE_PIPELINE_AND_VERSION)
         pipeline = body.get("pipeline") or {}
         url = ((body.get("pipeline_version") or {}).get("package_url") or {}).get("pipeline_url", "")
-        namespace = pipeline.get("namespace") or "" if self.sandbox.multi_user else ""
+        namespace = (pipeline.get("namespace") or "") if self.sandbox.multi_user else ""
         name = pipeline.get("name") or pipeline.get("display_name") or posixpath.basename(urlparse(url).path)
         try:
             self.access_new(namespace)

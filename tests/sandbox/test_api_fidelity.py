@@ -203,3 +203,9 @@ def test_delete_refusals_are_kfps(sandbox, http) -> None:
     assert missing["code"] == 5 and missing["message"] == (
         "Failed to delete pipeline gone. Check error stack: Failed to delete pipeline with id gone as it was "
         "not found: ResourceNotFoundError: Pipeline gone not found")
+
+
+def test_single_user_json_create_drops_the_namespace(http) -> None:
+    """ReplaceNamespace: single-user KFP stores every pipeline as shared."""
+    created = http.post(f"{API}/pipelines", json={"name": "json-made", "namespace": "team-a"})
+    assert created.status_code == 200 and "namespace" not in created.json()
