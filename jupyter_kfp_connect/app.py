@@ -8,7 +8,6 @@ variables and the user's settings is written down in ``connection/config.py``.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
@@ -116,7 +115,10 @@ class KFPConnect(ExtensionApp):
         protect_logs()
         self.connections = Connections(lambda: connection_config.resolve(self._connection_traits()), memory)
         self.log.debug("jupyter_kfp_connect %s: services ready", __version__)
-        self.kernel_secret = secrets.token_urlsafe(32)
+        from .handlers.kernel_identity import KernelSecrets, hand_secrets_to_kernels
+
+        self.kernel_secrets = KernelSecrets()
+        hand_secrets_to_kernels(self.serverapp.kernel_manager, self.kernel_secrets)
         self._share_with_kernels()
 
     def _connection_traits(self) -> dict:
@@ -141,10 +143,16 @@ class KFPConnect(ExtensionApp):
         # The port is final only once the server listens (port 0, port_retries): say it again.
         self._share_with_kernels()
 
+    @property
+    def kernel_secret(self) -> str:
+        """The server's own kernel secret (in its environment; see handlers/kernel_identity.py)."""
+        return self.kernel_secrets.server_secret
+
     def _share_with_kernels(self) -> None:
         """Kernels this server launches inherit its environment: put there the way back to
-        it (loopback URL with base_url) and the per-server secret that proves a request comes
-        from one of its kernels. Process memory only, never a file; see handlers/kernel.py."""
+        it (loopback URL with base_url) and the server's own secret. A kernel started by a
+        person's request gets that person's secret instead. Process memory only, never a
+        file; see handlers/kernel_identity.py."""
         from .handlers.kernel import loopback_url
         from .kernel import SECRET_ENV, URL_ENV
 

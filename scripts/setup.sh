@@ -55,6 +55,9 @@ wheel=$(ls dist/jupyter_kfp_connect-*.whl)
 python -m pip install -q --force-reinstall --no-deps "$wheel"
 python -m pip install -q "${wheel}[test]"
 
+step "configurable-http-proxy for the JupyterHub tests (build/node, git-ignored)"
+npm install --prefix build/node --no-audit --no-fund --loglevel=error configurable-http-proxy@5.3.0 >/dev/null
+
 if [ "$WITH_BROWSER" = 1 ]; then
   step "Galata packages (from ui-tests/yarn.lock)"
   (cd ui-tests && jlpm install --immutable)

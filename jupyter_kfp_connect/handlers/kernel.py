@@ -1,10 +1,11 @@
 """Kernel-facing endpoints: ``kernel/connection`` and the whole API again under ``kernel/api/``.
 
 Kernels have no browser cookie and no server token; they prove themselves with the random
-per-server secret the server put in their environment (``X-KFP-Connect-Secret``). Such a
-request is the server's user; every other request goes through normal Jupyter auth. The
-handlers keep ``@tornado.web.authenticated`` and ``@authorized`` like all others: the secret
-only decides *who* the current user is, the same way a token does.
+secret the server put in their environment at launch (``X-KFP-Connect-Secret``). Such a
+request is the person who started the kernel (:mod:`.kernel_identity`); every other request
+goes through normal Jupyter auth. The handlers keep ``@tornado.web.authenticated`` and
+``@authorized`` like all others: the secret only decides *who* the current user is, the same
+way a token does, and the server's Authorizer decides what that person may do.
 
 ``kernel/connection`` hands out live KFP credentials, so it answers only to the secret, never
 to a browser. ``kernel/api/...`` are the panel's own handlers (status, login, namespaces,
@@ -13,20 +14,17 @@ pipelines...) reachable by kernels, so ``%kfp`` reuses their rules instead of re
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
-import os
 from typing import Any
 
 import tornado.web
-from jupyter_server.auth import User
 from jupyter_server.auth.decorator import authorized
 
 from .. import problems
 from ..connection.session import CONNECTED, ERROR
 from ..errors import KFPConnectError
 from ..kernel import KERNEL_PREFIX, SECRET_HEADER
-from .base import OWNER_KEY, KFPConnectHandler, single_person_server
+from .base import KFPConnectHandler
+from .kernel_identity import KernelIdentity, KernelPerson, direct_from_this_machine
 
 #: Seconds a kernel may reuse the headers it gets (it re-asks after that).
 HEADERS_MAX_AGE = 0.5
@@ -48,82 +46,42 @@ def loopback_url(serverapp: Any) -> str:
     return f"{scheme}://{host}:{serverapp.port}{serverapp.base_url}"
 
 
-class _KernelIdentity:
-    """The server's IdentityProvider for one secret-bearing request: the user is the server's.
-
-    Everything else (cookie names, origin checks...) is the real provider's. Like a token,
-    the secret is an explicit credential, so no XSRF cookie is expected.
-    """
-
-    def __init__(self, real: Any, user: User) -> None:
-        self._real = real
-        self._user = user
-
-    def get_user(self, handler: Any) -> User:
-        return self._user
-
-    def is_token_authenticated(self, handler: Any) -> bool:
-        return True
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-
-def owner_key(app: Any, identity_provider: Any) -> str:
-    """Whose connection a kernel uses: the server's user.
-
-    Under JupyterHub that is the hub user (``JUPYTERHUB_USER``, the name its identity
-    provider reports); on a plain single-user server, the one person it serves (the same
-    connection as the panel's). With another identity provider, the kernel follows the
-    connection signed in most recently.
-    """
-    hub_user = os.environ.get("JUPYTERHUB_USER", "")
-    if hub_user:
-        return hub_user
-    if single_person_server(identity_provider):
-        return OWNER_KEY
-    connections = list(getattr(app, "connections", None) or [])
-    if connections:
-        latest = max(connections, key=lambda c: (c.credentials is not None, c.connected_at or 0))
-        if latest.credentials is not None:
-            return latest.user_key
-    return "kernel"
-
-
 class KernelAuthMixin:
-    """Put first in the bases: a correct secret header makes the request the server's user."""
+    """Put first in the bases: a kernel's secret makes the request its person's (see
+    :mod:`.kernel_identity`); without one, the request is authenticated as usual."""
 
     _kernel_identity: Any = None
 
     @property
     def kernel_authenticated(self) -> bool:
-        """True when this request carries this server's kernel secret, from this machine:
-        kernels call the loopback URL, so a secret that leaked (an ``env`` dump in a shared
-        notebook) is no use to anyone elsewhere on the network."""
+        """True when this request carries one of this server's kernel secrets, directly from
+        this machine: a secret that leaked (an ``env`` dump in a shared notebook) is no use
+        elsewhere on the network, nor through a proxy."""
+        return self._kernel_person() is not None
+
+    def _kernel_person(self) -> KernelPerson | None:
         supplied = self.request.headers.get(SECRET_HEADER, "")  # type: ignore[attr-defined]
-        expected = getattr(self.kfp_app, "kernel_secret", "")  # type: ignore[attr-defined]
-        if not (supplied and expected and _from_loopback(self.request.remote_ip)):  # type: ignore[attr-defined]
-            return False
-        return hmac.compare_digest(supplied.encode("utf-8"), expected.encode("utf-8"))
+        kernel_secrets = getattr(self.kfp_app, "kernel_secrets", None)  # type: ignore[attr-defined]
+        if not (supplied and kernel_secrets is not None
+                and direct_from_this_machine(self.request)):  # type: ignore[attr-defined]
+            return None
+        return kernel_secrets.lookup(supplied)
 
     @property
     def identity_provider(self) -> Any:
         real = super().identity_provider  # type: ignore[misc]
         if self._kernel_identity is None:
-            if self.kernel_authenticated:
-                key = owner_key(self.kfp_app, real)  # type: ignore[attr-defined]
-                self._kernel_identity = _KernelIdentity(real, User(username=key, name=key,
-                                                                   display_name="kernel"))
-            else:
-                self._kernel_identity = False
+            person = self._kernel_person()
+            self._kernel_identity = KernelIdentity(real, person) if person is not None else False
         return self._kernel_identity or real
 
-
-def _from_loopback(remote_ip: str | None) -> bool:
-    try:
-        return ipaddress.ip_address((remote_ip or "").split("%")[0]).is_loopback
-    except ValueError:
-        return False
+    @property
+    def user_key(self) -> str:
+        """The kernel's person (whoever started it), else the requester's as usual."""
+        identity = self.identity_provider
+        if isinstance(identity, KernelIdentity):
+            return identity.key
+        return super().user_key  # type: ignore[misc]
 
 
 def kernel_view(connection: Any) -> dict[str, Any]:

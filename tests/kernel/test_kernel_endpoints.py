@@ -3,10 +3,13 @@ who may use ``kernel/connection`` (the secret, never a browser) and ``kernel/api
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -105,21 +108,62 @@ async def test_kernel_connection_reports_the_diagnosis_when_signed_out(jp_server
     assert body["host"] == dex.kfp_host
 
 
-def test_the_secret_counts_only_from_this_machine():
-    """Kernels call the loopback URL; a leaked secret sent from elsewhere gets nothing.
-    (jp_fetch always comes from 127.0.0.1, so the peer address is set here by hand.)"""
-    from types import SimpleNamespace
+def test_the_secret_counts_only_from_a_direct_loopback_peer():
+    """Kernels call the loopback URL directly; the socket's own peer decides, and a request a
+    proxy relayed (it says so in a forwarding header) is not a kernel's."""
+    from tornado.httputil import HTTPHeaders
 
-    from jupyter_kfp_connect.handlers.kernel import KernelAuthMixin
+    from jupyter_kfp_connect.handlers.kernel_identity import direct_from_this_machine
 
-    def request_from(remote_ip: str, secret: str = "s3cret") -> bool:
-        handler = KernelAuthMixin()
-        handler.request = SimpleNamespace(headers={SECRET_HEADER: secret}, remote_ip=remote_ip)
-        handler.kfp_app = SimpleNamespace(kernel_secret="s3cret")
-        return handler.kernel_authenticated
+    def request_from(peer: str, **headers: str) -> bool:
+        connection = SimpleNamespace(context=SimpleNamespace(address=(peer, 40000)))
+        # remote_ip says loopback whatever the peer: what X-Real-Ip makes of it under trust_xheaders
+        return direct_from_this_machine(SimpleNamespace(connection=connection, remote_ip="127.0.0.1",
+                                                        headers=HTTPHeaders(headers)))
 
     for local in ("127.0.0.1", "127.0.0.6", "::1"):
         assert request_from(local), local
     for remote in ("10.1.2.3", "192.0.2.7", "2001:db8::1", "", "not-an-ip"):
         assert not request_from(remote), remote
-    assert not request_from("127.0.0.1", secret="wrong")
+    for header in ("X-Forwarded-For", "X-Real-Ip", "Forwarded"):
+        assert not request_from("127.0.0.1", **{header: "127.0.0.1"}), header
+
+
+def this_machines_other_address() -> str:
+    """A non-loopback IPv4 address of this machine (the one its default route leaves from)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a source address
+        address = probe.getsockname()[0]
+    assert not ipaddress.ip_address(address).is_loopback, address
+    return address
+
+
+async def test_x_real_ip_cannot_pass_a_remote_peer_off_as_loopback(jp_serverapp, jp_web_app, jp_base_url,
+                                                                  http_server):
+    """With ``trust_xheaders`` (JupyterHub turns it on) Tornado's ``remote_ip`` is whatever
+    X-Real-Ip / X-Forwarded-For say; a peer elsewhere claiming 127.0.0.1 still gets nothing."""
+    from tornado.httpclient import AsyncHTTPClient
+    from tornado.httpserver import HTTPServer
+    from tornado.netutil import bind_sockets
+
+    address = this_machines_other_address()
+    sockets = bind_sockets(0, address)
+    server = HTTPServer(jp_web_app, xheaders=True)  # as ServerApp does with trust_xheaders
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+    secret = kfp_app(jp_serverapp).kernel_secret
+    client = AsyncHTTPClient()
+    try:
+        for claim in ({"X-Real-Ip": "127.0.0.1"}, {"X-Forwarded-For": "127.0.0.1"}, {}):
+            response = await client.fetch(
+                f"http://{address}:{port}{jp_base_url}kfp-connect/kernel/connection",
+                headers={SECRET_HEADER: secret, "Host": f"127.0.0.1:{port}", **claim},
+                raise_error=False)
+            assert response.code == 403, (claim, response.code)
+        # The same request without a claim, from loopback, is a kernel's.
+        response = await client.fetch(f"http://127.0.0.1:{jp_serverapp.port}{jp_base_url}kfp-connect/"
+                                       "kernel/connection", headers={SECRET_HEADER: secret},
+                                       raise_error=False)
+        assert response.code == 200
+    finally:
+        server.stop()
