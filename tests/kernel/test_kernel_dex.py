@@ -90,3 +90,24 @@ async def test_kernel_signs_in_lists_as_the_user_and_follows_panel_logins(
     assert b"kfp_client" in stored  # the history is there, and it is clean
     for secret in secrets:
         assert secret.encode() not in stored
+
+
+async def test_a_kernel_renews_an_expired_keep_me_signed_in_session_with_one_login(sb, start_kernel, call):
+    """The kernel meets the gateway's login page, asks the server to check (``check=1``), the
+    server signs in again with the kept password, and the kernel's call succeeds."""
+    from tests.handlers.test_connection_dex import dex_logins
+
+    sb.controls.seed(NAMESPACE, 2)
+    code, status = await call("POST", "login", {"auth": "dex", "username": USER, "password": PASSWORD,
+                                                "namespace": NAMESPACE, "keep_signed_in": True})
+    assert code == 200 and status["keep_signed_in"] is True, status
+    kernel = await start_kernel()
+    assert await kernel.value(LIST) == "2"
+    logins = dex_logins(sb)
+
+    assert sb.controls.expire_sessions() >= 1
+    assert await kernel.value(LIST) == "2"  # no error: renewed behind the call
+    assert dex_logins(sb) == logins + 1
+    assert identities(sb)[-1] == USER
+    code, status = await call("GET", "status")
+    assert status["state"] == "connected" and status["generation"] == 2
