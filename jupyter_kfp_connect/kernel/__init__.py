@@ -7,7 +7,8 @@ on every kernel start.
 
 #: The Jupyter server's own URL (loopback, including its base_url), set by the server.
 URL_ENV = "JUPYTER_KFP_CONNECT_URL"
-#: A random per-server secret that proves a request comes from one of its kernels.
+#: A random secret that proves a request comes from one of the server's kernels, and for whom:
+#: the person who started the kernel, or the server's owner (see handlers/kernel_identity.py).
 SECRET_ENV = "JUPYTER_KFP_CONNECT_SECRET"
 #: The request header that carries the secret.
 SECRET_HEADER = "X-KFP-Connect-Secret"
