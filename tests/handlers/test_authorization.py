@@ -19,7 +19,6 @@ from jupyter_kfp_connect.kernel import SECRET_HEADER
 from tests.connection.kfp_fixtures import *  # noqa: F401,F403
 from tests.kernel.conftest import kfp_app
 
-SAMPLE_PARAMETERS = {"pipeline_id": "p-1", "version_id": "v-1"}
 METHODS = ("get", "post", "put", "delete", "patch")
 
 
@@ -54,10 +53,15 @@ def documented_requests() -> list[tuple[str, str]]:
     spec = yaml.safe_load(resources.files("jupyter_kfp_connect").joinpath("openapi.yaml").read_text())
     plain = []
     for template, operations in spec["paths"].items():
-        path = template.lstrip("/").format(**SAMPLE_PARAMETERS, path="{path}")
-        for method in operations:
-            if method in METHODS:
-                plain.append((method.upper(), path))
+        for method, operation in operations.items():
+            if method not in METHODS:
+                continue
+            values = {"path": "{path}"}  # expanded below
+            for parameter in operations.get("parameters", []) + operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] != "path":
+                    schema = parameter.get("schema", {})
+                    values[parameter["name"]] = (schema.get("enum") or [f"{parameter['name']}-1"])[0]
+            plain.append((method.upper(), template.lstrip("/").format(**values)))
     expanded = []
     for method, path in plain:
         if path == "kernel/api/{path}":
