@@ -16,7 +16,7 @@ from jupyter_server.auth import Authorizer
 from jupyter_kfp_connect.handlers import all_routes
 from jupyter_kfp_connect.handlers.base import AUTH_RESOURCE
 from jupyter_kfp_connect.kernel import SECRET_HEADER
-from tests.connection.kfp_fixtures import *  # noqa: F401,F403
+from tests.connection.kfp_fixtures import *
 from tests.kernel.conftest import kfp_app
 
 METHODS = ("get", "post", "put", "delete", "patch")

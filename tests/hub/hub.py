@@ -19,10 +19,11 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
@@ -109,7 +110,7 @@ class KernelChannel:
 class HubUser:
     """One person of the hub, with an API token of their own."""
 
-    hub: "Hub"
+    hub: Hub
     name: str
     token: str = ""
     kernels: list[str] = field(default_factory=list)
@@ -243,10 +244,10 @@ c.JupyterHub.log_level = "INFO"
 """)
         return config
 
-    def start(self) -> "Hub":
+    def start(self) -> Hub:
         config = self._write_config()
         (self.folder / "home").mkdir()
-        self.log = open(self.folder / "hub.log", "wb")
+        self.log = open(self.folder / "hub.log", "wb")  # noqa: SIM115 (the hub's, closed in close())
         # PATH (for node) and PYTHONPATH (the code under test) reach the servers: the spawner
         # keeps them from the hub's environment.
         self.process = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(config)],
@@ -258,8 +259,8 @@ c.JupyterHub.log_level = "INFO"
             assert response.status_code in (201, 202), response.text
         for user in self.users.values():
             user.token = self.new_token(user.name)
-            self._wait(lambda: (self.api("GET", f"users/{user.name}").json()["servers"].get("", {})
-                                .get("ready")), f"{user.name}'s server")
+            self._wait(lambda name=user.name: (self.api("GET", f"users/{name}").json()["servers"]
+                                               .get("", {}).get("ready")), f"{user.name}'s server")
         return self
 
     def _wait(self, ready: Any, what: str, timeout: float = 180) -> None:

@@ -139,12 +139,13 @@ def test_a_process_started_from_a_terminal_acts_for_the_servers_owner(hub, dex):
     """Papermill or a script in a terminal inherits the server's own secret: under JupyterHub
     it acts for the hub user who owns the server (``JUPYTERHUB_USER``)."""
     script = ("from jupyter_kfp_connect.kernel.session import build_client; "
-              f"print('total', build_client().list_pipelines(namespace={{ns!r}}).total_size)")
+              "print('total', build_client().list_pipelines(namespace={ns!r}).total_size)")
     for name in (ANN, BEN):
         login, _, namespace = KFP_LOGIN[name]
         before = len(identities(dex))
         output = hub.users[name].terminal(f'{sys.executable} -c "{script.format(ns=namespace)}"', marker="DONE-1")
-        assert f"total {dict(((ANN, 2), (BEN, 3)))[name]}" in output, output
+        expected = {ANN: 2, BEN: 3}[name]
+        assert f"total {expected}" in output, output
         assert identities(dex)[before:] == [login]
 
 
