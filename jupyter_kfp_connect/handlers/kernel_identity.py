@@ -140,9 +140,10 @@ def direct_from_this_machine(request: Any) -> bool:
     address = getattr(context, "address", None)  # as accepted; xheaders never rewrite it
     host = address[0] if isinstance(address, (tuple, list)) and address else ""
     try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+        peer = ipaddress.ip_address(str(host).split("%")[0])
     except ValueError:
         return False
+    return (getattr(peer, "ipv4_mapped", None) or peer).is_loopback  # ::ffff:127.0.0.1 too
 
 
 def not_this_persons_kernel() -> KFPConnectError:

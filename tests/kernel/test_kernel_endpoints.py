@@ -121,9 +121,9 @@ def test_the_secret_counts_only_from_a_direct_loopback_peer():
         return direct_from_this_machine(SimpleNamespace(connection=connection, remote_ip="127.0.0.1",
                                                         headers=HTTPHeaders(headers)))
 
-    for local in ("127.0.0.1", "127.0.0.6", "::1"):
+    for local in ("127.0.0.1", "127.0.0.6", "::1", "::ffff:127.0.0.1"):
         assert request_from(local), local
-    for remote in ("10.1.2.3", "192.0.2.7", "2001:db8::1", "", "not-an-ip"):
+    for remote in ("10.1.2.3", "192.0.2.7", "2001:db8::1", "::ffff:10.1.2.3", "", "not-an-ip"):
         assert not request_from(remote), remote
     for header in ("X-Forwarded-For", "X-Real-Ip", "Forwarded"):
         assert not request_from("127.0.0.1", **{header: "127.0.0.1"}), header
