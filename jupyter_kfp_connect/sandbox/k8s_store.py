@@ -116,10 +116,9 @@ class KubernetesPipelineStore:
     def create_pipeline(self, namespace: str, name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # BadRequestError is gRPC ABORTED: grpc-gateway answers 409.
         self._pipeline_namespace(namespace, ApiError(
-            409, "Failed to create a pipeline due to server error: Failed to create a pipeline in "
-                 "PipelineStore: BadRequestError: : A namespace is required", code=10))
-        self._check_pipeline_name_for_rest(name, "Failed to create a pipeline due to server error: "
-                                                 "Failed to create a pipeline in PipelineStore: ")
+            409, "Failed to create a pipeline in PipelineStore: BadRequestError: : A namespace is "
+                 "required", code=10))  # the handler adds "... due to server error: " in front
+        self._check_pipeline_name_for_rest(name, "Failed to create a pipeline in PipelineStore: ")
         row = self._store.create_pipeline(namespace, name, *args, **kwargs)
         self.record_pipeline(row)
         return row
