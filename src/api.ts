@@ -8,6 +8,14 @@ import {
 
 import {
   API_NAMESPACE,
+  ICreateRunRequest,
+  IExperimentPage,
+  IRun,
+  IRunDetail,
+  IRunPage,
+  IRunQuery,
+  IValidateRunResult,
+  RunAction,
   ICheckResult,
   ILoginRequest,
   INamespaces,
@@ -327,6 +335,67 @@ export class KFPService {
     namespace = ''
   ): Promise<{ available: boolean; allowed: boolean; namespace: string }> {
     return this.request<any>(`manifests/access${query({ namespace })}`);
+  }
+
+  /** One KFP page of the namespace's runs (filters and sort applied by KFP). */
+  listRuns(q: IRunQuery): Promise<IRunPage> {
+    return this.request<IRunPage>(
+      `runs${query({
+        page_size: q.page_size,
+        page_token: q.page_token,
+        sort_by: q.sort_by,
+        state: q.state,
+        pipeline_id: q.pipeline_id,
+        pipeline_version_id: q.pipeline_version_id,
+        experiment_id: q.experiment_id,
+        search: q.search,
+        archived: q.archived === undefined ? undefined : String(q.archived)
+      })}`
+    );
+  }
+
+  /** A run with its parameters, tasks, DAG and the actions KFP allows now. */
+  getRun(runId: string): Promise<IRunDetail> {
+    return this.request<IRunDetail>(`runs/${encodeURIComponent(runId)}`);
+  }
+
+  /** Start a run; a 400 `invalid_parameters` carries `details.errors` per parameter. */
+  createRun(body: ICreateRunRequest): Promise<IRun> {
+    return this.request<IRun>('runs', json('POST', body));
+  }
+
+  /** The same parameter check as createRun, without starting anything. */
+  validateRun(body: {
+    pipeline_id: string;
+    pipeline_version_id?: string;
+    parameters: Record<string, unknown>;
+  }): Promise<IValidateRunResult> {
+    return this.request<IValidateRunResult>('runs/validate', json('POST', body));
+  }
+
+  runAction(runId: string, action: RunAction): Promise<IRun> {
+    return this.request<IRun>(
+      `runs/${encodeURIComponent(runId)}/${action}`,
+      json('POST', {})
+    );
+  }
+
+  deleteRun(runId: string): Promise<unknown> {
+    return this.request(`runs/${encodeURIComponent(runId)}`, { method: 'DELETE' });
+  }
+
+  listExperiments(q: {
+    page_size?: number;
+    page_token?: string;
+    search?: string;
+  }): Promise<IExperimentPage> {
+    return this.request<IExperimentPage>(
+      `experiments${query({
+        page_size: q.page_size,
+        page_token: q.page_token,
+        search: q.search
+      })}`
+    );
   }
 }
 

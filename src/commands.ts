@@ -1,5 +1,9 @@
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  InputDialog,
+  Notification
+} from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { fileUploadIcon, refreshIcon } from '@jupyterlab/ui-components';
@@ -8,6 +12,7 @@ import { kfpIcon } from './icons';
 import { applyManifests, exportManifests } from './manifests';
 import { KFPPanel } from './panel';
 import { CommandIDs, PIPELINE_FILE_PATTERN } from './tokens';
+import { ViewManager } from './views/manager';
 
 /** The file browser's single selected file, if it looks like a pipeline package. */
 function selectedPipelineFile(
@@ -33,7 +38,8 @@ export function addCommands(
   panel: KFPPanel,
   trans: TranslationBundle,
   palette: ICommandPalette | null,
-  fileBrowserFactory: IFileBrowserFactory | null
+  fileBrowserFactory: IFileBrowserFactory | null,
+  views: ViewManager
 ): void {
   const { commands } = app;
   const { connection, pipelines } = panel;
@@ -185,6 +191,51 @@ export function addCommands(
     }
   });
 
+  commands.addCommand(CommandIDs.openRuns, {
+    label: trans.__('Open Kubeflow Pipelines Runs'),
+    caption: trans.__('The runs of your namespace: state, filters, live status'),
+    icon: kfpIcon,
+    execute: () => {
+      if (ensureConnected()) {
+        views.openRuns();
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.openRun, {
+    label: args =>
+      args.runId
+        ? trans.__('Open Run %1', String(args.runId))
+        : trans.__('Open Kubeflow Pipelines Run by ID…'),
+    icon: kfpIcon,
+    execute: async args => {
+      let runId = (args.runId as string | undefined)?.trim();
+      if (!runId) {
+        const result = await InputDialog.getText({
+          title: trans.__('Open run'),
+          label: trans.__('Run ID'),
+          placeholder: '00000000-0000-0000-0000-000000000000',
+          okLabel: trans.__('Open')
+        });
+        runId = result.button.accept ? (result.value ?? '').trim() : '';
+      }
+      if (runId && ensureConnected()) {
+        views.openRun(runId);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.openPipeline, {
+    label: trans.__('Open Pipeline'),
+    icon: kfpIcon,
+    execute: args => {
+      const pipelineId = args.pipelineId as string | undefined;
+      if (pipelineId && ensureConnected()) {
+        views.openPipeline(pipelineId, args.versionId as string | undefined);
+      }
+    }
+  });
+
   const category = trans.__('Kubeflow Pipelines');
   for (const command of [
     CommandIDs.openPanel,
@@ -193,7 +244,9 @@ export function addCommands(
     CommandIDs.applyVersion,
     CommandIDs.checkConnection,
     CommandIDs.signOut,
-    CommandIDs.refresh
+    CommandIDs.refresh,
+    CommandIDs.openRuns,
+    CommandIDs.openRun
   ]) {
     palette?.addItem({ command, category });
   }

@@ -3,7 +3,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -12,10 +12,19 @@ import { KFPService, setTranslator } from './api';
 import { addCommands } from './commands';
 import { ConnectionModel, PipelineListModel } from './model';
 import { kernelsPlugin } from './kernels';
+import { RunListModel } from './model/runList';
+import { StartedRunsWatcher } from './model/startedRuns';
 import { KFPPanel } from './panel';
 import { applySettings, DEFAULT_SETTINGS } from './settings';
-import { IKFPConnect, PLUGIN_ID, TRANSLATION_DOMAIN } from './tokens';
+import {
+  CommandIDs,
+  IKFPConnect,
+  IRun,
+  PLUGIN_ID,
+  TRANSLATION_DOMAIN
+} from './tokens';
 import { checkVersion } from './version';
+import { ViewManager } from './views/manager';
 
 /** Plugin wiring only: service, models, panel, commands, settings. */
 const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
@@ -60,16 +69,75 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
       },
       error => connection.handleError(error)
     );
+    // A run this person started ends: say so, with a way to it.
+    const watcher = new StartedRunsWatcher(service, (run: IRun) => {
+      const name = run.display_name || run.run_id;
+      const message =
+        run.state === 'SUCCEEDED'
+          ? trans.__('Run “%1” succeeded.', name)
+          : run.state === 'FAILED'
+            ? trans.__('Run “%1” failed.', name)
+            : trans.__('Run “%1” ended: %2.', name, String(run.state).toLowerCase());
+      const notify =
+        run.state === 'SUCCEEDED'
+          ? Notification.success
+          : run.state === 'FAILED'
+            ? Notification.error
+            : Notification.info;
+      notify(message, {
+        autoClose: false,
+        actions: [
+          {
+            label: trans.__('Open run'),
+            callback: () =>
+              void app.commands.execute(CommandIDs.openRun, { runId: run.run_id })
+          }
+        ]
+      });
+    });
+    const runs = new RunListModel(service, {
+      pageSize: DEFAULT_SETTINGS.pageSize,
+      onError: error => connection.handleError(error),
+      onRuns: seen => seen.forEach(run => watcher.observe(run))
+    });
+    const views = new ViewManager(app, {
+      service,
+      connection,
+      runs,
+      watcher,
+      trans
+    });
+    let where = '';
+    connection.contextChanged.connect(() => {
+      const s = connection.status;
+      const now = s && connection.connected ? `${s.host}|${s.namespace}|${s.username ?? ''}` : where;
+      if (now !== where) {
+        // Another namespace or person: nothing shown belongs to them. (An expired
+        // session that comes back keeps the views.)
+        where = now;
+        views.closeAll();
+        runs.clear();
+        watcher.forget();
+      }
+      if (!connection.connected && s?.state === 'signed_out') {
+        where = '';
+        views.closeAll();
+        runs.clear();
+        watcher.forget();
+      }
+    });
     const panel = new KFPPanel({
       translator,
       versionCheck,
       service,
       connection,
-      pipelines
+      pipelines,
+      openPipeline: (id, versionId) => views.openPipeline(id, versionId),
+      openRuns: () => views.openRuns()
     });
     app.shell.add(panel, 'left', { rank: 750 });
     restorer?.add(panel, 'jp-kfp-connect-panel');
-    addCommands(app, panel, trans, palette, fileBrowserFactory);
+    addCommands(app, panel, trans, palette, fileBrowserFactory, views);
 
     const settingsLoaded = applySettings(
       settingRegistry,

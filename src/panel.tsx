@@ -50,6 +50,10 @@ export class KFPPanel extends ReactWidget {
       service: KFPService;
       connection: ConnectionModel;
       pipelines: PipelineListModel;
+      /** Open a pipeline (a version) in the main area (wired by the plugin). */
+      openPipeline?: (pipelineId: string, versionId?: string) => void;
+      /** Open the Runs list in the main area. */
+      openRuns?: () => void;
     }
   ) {
     super();
@@ -90,6 +94,16 @@ export class KFPPanel extends ReactWidget {
   showPipeline(pipelineId: string | null): void {
     this._detail = pipelineId;
     this.update();
+  }
+
+  /** A pipeline (or one version) in its main-area view; the sidebar stays a navigator. */
+  openPipeline(pipelineId: string, versionId?: string): void {
+    this.options.openPipeline?.(pipelineId, versionId);
+  }
+
+  /** The Runs list in the main area. */
+  openRuns(): void {
+    this.options.openRuns?.();
   }
 
   /** The upload dialog for a source; a new version of `pipeline` when given. */
@@ -188,6 +202,17 @@ function PanelView(props: {
       <div className="jp-KFPConnect-title">{trans.__('Kubeflow Pipelines')}</div>
       <VersionBanner check={check} trans={trans} />
       <ConnectionHeader model={connection} trans={trans} />
+      {connection.connected && (
+        <div className="jp-KFPConnect-navRow">
+          <button
+            type="button"
+            className="jp-KFPConnect-linkButton jp-KFPConnect-openRuns"
+            onClick={() => panel.openRuns()}
+          >
+            {trans.__('Runs')}
+          </button>
+        </div>
+      )}
       {status && !connection.connected && (
         <SignInForm
           key={`${status.state}|${status.host}`}
@@ -211,6 +236,7 @@ function PanelView(props: {
           }}
           onUploadVersion={pipeline => void panel.uploadFromBrowser(pipeline)}
           versionActions={panel.versionActions}
+          onOpenView={(id, versionId) => panel.openPipeline(id, versionId)}
         />
       )}
       {connection.connected && !detail && (
@@ -229,7 +255,10 @@ function PanelView(props: {
             model={pipelines}
             trans={trans}
             where={where}
-            onOpen={pipeline => panel.showPipeline(pipeline.id)}
+            onOpen={pipeline => {
+              panel.showPipeline(pipeline.id);
+              panel.openPipeline(pipeline.id);
+            }}
             onUpload={() => void panel.uploadFromBrowser()}
           />
         </>

@@ -32,6 +32,9 @@ export namespace CommandIDs {
   export const checkConnection = 'kfp-connect:check-connection';
   export const signOut = 'kfp-connect:sign-out';
   export const refresh = 'kfp-connect:refresh';
+  export const openRuns = 'kfp-connect:open-runs';
+  export const openRun = 'kfp-connect:open-run';
+  export const openPipeline = 'kfp-connect:open-pipeline';
 }
 
 /** File names the file browser offers "Upload to Kubeflow Pipelines" for. */
@@ -190,6 +193,8 @@ export interface ISpecSummary {
   description?: string;
   parameters: ISpecParameter[];
   tasks: ISpecTask[];
+  /** The root DAG as nodes and edges (servers with runs support). */
+  dag?: IDag;
   [key: string]: unknown;
 }
 
@@ -287,6 +292,158 @@ export interface IPipelineListModel {
   clear(): void;
   remove(pipelineId: string): void;
 }
+
+/* ---- Runs (GET/POST runs, experiments; see openapi.yaml) ---- */
+/** KFP v2beta1 RuntimeState names (run.proto). */
+export type RunState =
+  | 'RUNTIME_STATE_UNSPECIFIED'
+  | 'PENDING'
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'SKIPPED'
+  | 'FAILED'
+  | 'CANCELING'
+  | 'CANCELED'
+  | 'PAUSED'
+  | string;
+
+/** A run as the server lists it. */
+export interface IRun {
+  run_id: string;
+  display_name: string;
+  description?: string;
+  state: RunState;
+  /** AVAILABLE or ARCHIVED. */
+  storage_state?: string;
+  pipeline_id?: string | null;
+  pipeline_name?: string | null;
+  pipeline_version_id?: string | null;
+  pipeline_version_name?: string | null;
+  experiment_id?: string | null;
+  experiment_name?: string | null;
+  created_at?: string | null;
+  scheduled_at?: string | null;
+  finished_at?: string | null;
+  error_message?: string | null;
+  service_account?: string | null;
+  ui_url?: string | null;
+}
+
+/** One task of a run (its state and timings). */
+export interface IRunTask {
+  task_id: string;
+  name: string;
+  display_name?: string;
+  state: RunState;
+  start_time?: string | null;
+  end_time?: string | null;
+  error_message?: string | null;
+  parent_task_id?: string | null;
+  child_tasks?: string[];
+}
+
+/** A task graph: the spec's (no state) or a run's (with each task's state). */
+export interface IDag {
+  nodes: { id: string; label: string; kind?: string; state?: RunState }[];
+  edges: { from: string; to: string }[];
+}
+
+/** What KFP allows on a run in its current state. */
+export interface IRunActions {
+  terminate: boolean;
+  retry: boolean;
+  archive: boolean;
+  unarchive: boolean;
+  delete: boolean;
+}
+
+/** GET runs/{id}. */
+export interface IRunDetail extends IRun {
+  parameters: Record<string, unknown>;
+  tasks: IRunTask[];
+  dag: IDag;
+  actions: IRunActions;
+}
+
+/** GET runs. */
+export interface IRunPage {
+  runs: IRun[];
+  next_page_token?: string;
+  total_size?: number;
+}
+
+/** The filters and sort of a runs list. */
+export interface IRunFilter {
+  state?: string;
+  pipeline_id?: string;
+  pipeline_version_id?: string;
+  experiment_id?: string;
+  search?: string;
+  archived?: boolean;
+}
+
+/** Query for one page of runs. */
+export interface IRunQuery extends IRunFilter {
+  page_size?: number;
+  page_token?: string;
+  sort_by?: string;
+}
+
+/** A KFP experiment. */
+export interface IExperiment {
+  experiment_id: string;
+  display_name: string;
+  description?: string;
+  namespace?: string;
+  created_at?: string;
+  storage_state?: string;
+}
+
+export interface IExperimentPage {
+  experiments: IExperiment[];
+  next_page_token?: string;
+}
+
+/** Parameter types of a pipeline's root inputs (KFP ParameterType without its prefix). */
+export type ParameterType =
+  | 'STRING'
+  | 'NUMBER_INTEGER'
+  | 'NUMBER_DOUBLE'
+  | 'BOOLEAN'
+  | 'LIST'
+  | 'STRUCT'
+  | string;
+
+/** One root input parameter as the server describes it. */
+export interface IRunParameterSpec {
+  name: string;
+  type: ParameterType;
+  default?: unknown;
+  has_default?: boolean;
+  optional?: boolean;
+  description?: string;
+}
+
+/** POST runs. */
+export interface ICreateRunRequest {
+  pipeline_id: string;
+  pipeline_version_id?: string;
+  display_name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+  experiment_id?: string;
+  experiment_name?: string;
+}
+
+/** POST runs/validate. */
+export interface IValidateRunResult {
+  ok: boolean;
+  errors: Record<string, string>;
+  parameters: IRunParameterSpec[];
+}
+
+/** The run actions the server offers as POST runs/{id}/{action}. */
+export type RunAction = 'terminate' | 'retry' | 'archive' | 'unarchive';
 
 /** The service other plugins can depend on. */
 export interface IKFPConnect {

@@ -58,6 +58,8 @@ export function PipelineDetail(props: {
     exportVersion: (pipelineId: string, versionId: string) => void;
     applyVersion: (pipelineId: string, versionId: string) => void;
   } | null;
+  /** Open the pipeline at a version in the main area (graph, Create run). */
+  onOpenView?: (pipelineId: string, versionId?: string) => void;
   onError: (error: unknown) => IProblem;
   /** Bumped by the panel after an upload so the versions reload. */
   reloadKey?: number;
@@ -323,6 +325,15 @@ export function PipelineDetail(props: {
                   </p>
                 )}
                 <div className="jp-KFPConnect-actions">
+                  {props.onOpenView && (
+                    <Button
+                      small
+                      className="jp-mod-styled"
+                      onClick={() => props.onOpenView?.(pipelineId, selected.id)}
+                    >
+                      {trans.__('Open version')}
+                    </Button>
+                  )}
                   {versionLink && (
                     <a
                       className="jp-KFPConnect-link"

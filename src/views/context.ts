@@ -1,0 +1,18 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { KFPService } from '../api';
+import { RunListModel } from '../model/runList';
+import { StartedRunsWatcher } from '../model/startedRuns';
+import { IConnectionModel, IRunFilter } from '../tokens';
+
+/** What every main-area view needs: the service, the shared models, and how to open the others. */
+export interface IViewContext {
+  service: KFPService;
+  connection: IConnectionModel;
+  runs: RunListModel;
+  watcher: StartedRunsWatcher;
+  trans: TranslationBundle;
+  openPipeline: (pipelineId: string, versionId?: string) => void;
+  openRun: (runId: string) => void;
+  openRuns: (filter?: Partial<IRunFilter>) => void;
+}
