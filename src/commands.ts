@@ -195,9 +195,9 @@ export function addCommands(
     label: trans.__('Open Kubeflow Pipelines Runs'),
     caption: trans.__('The runs of your namespace: state, filters, live status'),
     icon: kfpIcon,
-    execute: () => {
+    execute: args => {
       if (ensureConnected()) {
-        views.openRuns();
+        views.openRuns(undefined, args.refresh === true);
       }
     }
   });

@@ -7,8 +7,8 @@ import type { IRun } from '../tokens';
 import { useSignal } from './hooks';
 import { ProblemView } from './ProblemView';
 
-/** How a parameter type reads in the form. */
-function typeLabel(type: string, trans: TranslationBundle): string {
+/** How a parameter type reads for people (form and parameter tables). */
+export function typeLabel(type: string, trans: TranslationBundle): string {
   switch (type) {
     case 'STRING':
       return trans.__('string');

@@ -314,6 +314,10 @@ export class RunFormModel {
   applyServerErrors(errors: Record<string, string>, problem?: IProblem): void {
     const unplaced: string[] = [];
     for (const [name, message] of Object.entries(errors)) {
+      if (name === 'display_name') {
+        this._runNameError = message;
+        continue;
+      }
       const index = this._fields.findIndex(f => f.spec.name === name);
       if (index >= 0) {
         this._fields = [...this._fields];
@@ -343,7 +347,7 @@ export class RunFormModel {
       const errors = (problem.details as any)?.errors;
       if (
         error instanceof ApiError &&
-        problem.code === 'invalid_parameters' &&
+        (problem.code === 'invalid_parameters' || problem.code === 'bad_request') &&
         errors &&
         typeof errors === 'object'
       ) {

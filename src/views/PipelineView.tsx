@@ -12,10 +12,10 @@ import * as React from 'react';
 import { kfpUiLink } from '../components/PipelineDetail';
 import { Dag } from '../components/Dag';
 import { formatTime, useSignal } from '../components/hooks';
-import { ParameterForm } from '../components/ParameterForm';
+import { ParameterForm, typeLabel } from '../components/ParameterForm';
 import { ProblemView } from '../components/ProblemView';
 import { kfpIcon } from '../icons';
-import { RunFormModel } from '../model/runForm';
+import { canonicalType, RunFormModel } from '../model/runForm';
 import {
   IDag,
   IPipeline,
@@ -337,7 +337,7 @@ function ParametersTable(props: {
             {parameters.map(p => (
               <tr key={p.name} title={p.description || undefined}>
                 <td className="jp-KFPConnect-mono">{p.name}</td>
-                <td>{String(p.type).replace(/^PARAMETER_TYPE_/, '')}</td>
+                <td>{typeLabel(canonicalType(p.type), trans)}</td>
                 <td className="jp-KFPConnect-mono">
                   {p.has_default === false && !p.optional
                     ? trans.__('(required)')

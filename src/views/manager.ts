@@ -52,9 +52,11 @@ export class ViewManager {
   }
 
   /** The Runs list, filtered when `filter` is given (e.g. one pipeline's runs). */
-  openRuns(filter?: Partial<IRunFilter>): MainAreaWidget {
+  openRuns(filter?: Partial<IRunFilter>, refresh = false): MainAreaWidget {
     const { runs } = this.context;
-    if (filter) {
+    if (refresh && !filter) {
+      void runs.refresh();
+    } else if (filter) {
       void runs.setFilter({
         state: '',
         pipeline_id: '',
