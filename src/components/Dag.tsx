@@ -30,6 +30,9 @@ export function Dag(props: {
   const svgRef = React.useRef<SVGSVGElement>(null);
   const groupRef = React.useRef<SVGGElement>(null);
   const zoomRef = React.useRef<ZoomBehavior<SVGSVGElement, unknown> | null>(null);
+  // One arrow marker per graph: several graphs live in the DOM (one per tab), and a marker
+  // found in a hidden tab would not draw.
+  const markerId = `jp-KFPConnect-arrow-${React.useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
   const structure = React.useMemo(
     () =>
       JSON.stringify([
@@ -136,7 +139,7 @@ export function Dag(props: {
       >
         <defs>
           <marker
-            id="jp-KFPConnect-arrow"
+            id={markerId}
             viewBox="0 0 10 10"
             refX="9"
             refY="5"
@@ -155,7 +158,7 @@ export function Dag(props: {
               d={edge.points
                 .map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`)
                 .join(' ')}
-              markerEnd="url(#jp-KFPConnect-arrow)"
+              markerEnd={`url(#${markerId})`}
             />
           ))}
           {layout.nodes.map(node => {
