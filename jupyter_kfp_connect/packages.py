@@ -6,8 +6,15 @@ API server's ``ReadPipelineFile`` (file kinds, archives, the 32 MB limit) and it
 reader (multi-document YAML; exactly one PipelineSpec with ``pipelineInfo.name`` and ``root``,
 schema 2.1.0; an optional platform spec document).
 
-Import-cheap on purpose (stdlib + PyYAML): the Jupyter server and the panel's validate call use
-it, and the sandbox too; it never imports ``kfp``.
+Import-cheap on purpose (stdlib + PyYAML + jsonschema): the Jupyter server and the panel's
+validate call use it, and the sandbox too; it never imports ``kfp``.
+
+Hostile files are refused, not obeyed: every reader here has a budget. Archives are read as a
+stream with a member budget and a budget on the bytes they unpack to; YAML is composed by
+PyYAML's own composer (libyaml's C composer recurses without limit and crashes the process on
+deep nesting) with a depth budget and a budget on what aliases expand to; and the fields the
+extension reads are checked against a JSON Schema of the PipelineSpec message's types, as
+KFP's protobuf reader would check them.
 """
 
 from __future__ import annotations
@@ -19,13 +26,26 @@ import re
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
 import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 
 MAX_PACKAGE_BYTES = 32 * 1024 * 1024
 SUPPORTED_SCHEMA_VERSION = "2.1.0"
+#: Deeper than any compiled pipeline by far; deep enough nesting crashes parsers and encoders.
+MAX_DEPTH = 200
+#: What aliases may add to a document: a 700-byte "billion laughs" file would otherwise
+#: expand to gigabytes as soon as anything walks it (a JSON answer, the summary).
+MAX_ALIAS_NODES = 100_000
+#: Archive members looked at for pipeline.yaml (KFP scans them all; thousands are no package).
+MAX_ARCHIVE_MEMBERS = 1_000
+#: Bytes an archive may unpack to while it is searched (twice the file limit).
+MAX_UNPACKED_BYTES = 2 * MAX_PACKAGE_BYTES
 
 # KFP checks the pipeline name against MLMD's rules before it stores a version.
 _PIPELINE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
@@ -69,9 +89,82 @@ class PipelinePackage:
         return str(_get(info, "displayName") or self.name)
 
 
-class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: 30x faster
+_CLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 30x faster
+
+
+class _BoundedComposer(Composer):
+    """PyYAML's composer with budgets: nesting depth, and the nodes aliases add.
+
+    Why PyYAML's Python composer over libyaml's events rather than libyaml's C composer: the
+    C one recurses on the C stack and kills the process (segfault) on a deeply nested file.
+    Composing in Python costs nothing measurable (the scanning and parsing stay in C)."""
+
+    _depth = 0
+    _alias_nodes = 0
+
+    def compose_document(self) -> yaml.Node:
+        self._depth, self._alias_nodes, self._sizes = 0, 0, {}
+        try:
+            return super().compose_document()
+        finally:
+            self._sizes = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(AliasEvent):
+            node = super().compose_node(parent, index)
+            self._alias_nodes += _expanded_size(node, self._sizes)
+            if self._alias_nodes > MAX_ALIAS_NODES:
+                raise InvalidPackage(
+                    "The YAML's aliases (*name) repeat anchored content so often that it would "
+                    f"expand to more than {MAX_ALIAS_NODES:,} extra values; a compiled pipeline "
+                    "has none.")
+            return node
+        if self.check_event(MappingStartEvent, SequenceStartEvent):
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                raise InvalidPackage(f"The YAML is nested more than {MAX_DEPTH} levels deep; a "
+                                     "compiled pipeline is not.")
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+        return super().compose_node(parent, index)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes ``node`` stands for once every alias under it is expanded (memoised
+    per node, iterative: the graph may be deep and shared)."""
+    stack = [node]
+    while stack:
+        current = stack[-1]
+        if id(current) in sizes:
+            stack.pop()
+            continue
+        children = _children(current)
+        pending = [child for child in children if id(child) not in sizes]
+        if pending:
+            stack.extend(pending)
+            continue
+        sizes[id(current)] = 1 + sum(sizes[id(child)] for child in children)
+        stack.pop()
+    return sizes[id(node)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+class _Yaml12Loader(_BoundedComposer, _CLoader):
     """PyYAML speaks YAML 1.1; KFP's Go reader speaks 1.2. Drop the 1.1-only surprises
     (``on``/``yes`` as booleans, bare dates as timestamps) so both read the same values."""
+
+    def __init__(self, stream: str) -> None:
+        _CLoader.__init__(self, stream)
+        Composer.__init__(self)
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {
@@ -132,6 +225,10 @@ def _extract(data: bytes, filename: str) -> bytes:
 
 
 def _from_zip(data: bytes) -> bytes:
+    # The central directory is parsed whole when the archive opens: count its entries first
+    # (each starts with this signature), so 400,000 empty members cost milliseconds, not seconds.
+    if data.count(b"PK\x01\x02") > MAX_ARCHIVE_MEMBERS:
+        raise _too_many_members("zip file")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -139,27 +236,96 @@ def _from_zip(data: bytes) -> bytes:
                 raise InvalidPackage("The zip file is empty; put the pipeline YAML inside it.")
             chosen = next((m for m in members if m.filename == "pipeline.yaml"), members[0])
             _require_yaml_member(chosen.filename, "zip")
+            if chosen.is_dir():
+                raise InvalidPackage(f"{chosen.filename} in the zip file is not a regular file.")
             _require_unpacked_size(chosen.file_size)
-            return archive.read(chosen)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
-        raise InvalidPackage(f"The zip file is damaged and cannot be read ({exc}).") from exc
+            with archive.open(chosen) as handle:
+                raw = handle.read(MAX_PACKAGE_BYTES + 1)  # the header's size may lie
+            _require_unpacked_size(len(raw))
+            return raw
+    except InvalidPackage:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError,
+            ValueError, RuntimeError) as exc:
+        raise InvalidPackage(f"The zip file is damaged and cannot be read ({_short(exc)}).") from exc
 
 
 def _from_tarball(data: bytes) -> bytes:
+    """KFP's rule (``DecompressPipelineTarball``): the member named pipeline.yaml, else the
+    first member. Read as a stream, so nothing is read twice and budgets hold: members
+    looked at, and bytes unpacked (a 2 MB file of zeros can unpack to gigabytes)."""
+    first: bytes | InvalidPackage | None = None
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-            members = archive.getmembers()
-            if not members:
-                raise InvalidPackage("The tarball is empty; put the pipeline YAML inside it.")
-            chosen = next((m for m in members if m.name == "pipeline.yaml"), members[0])
-            _require_yaml_member(chosen.name, "tarball")
-            handle = archive.extractfile(chosen)
-            if handle is None:
-                raise InvalidPackage(f"{chosen.name} in the tarball is not a regular file.")
-            _require_unpacked_size(chosen.size)
-            return handle.read(MAX_PACKAGE_BYTES + 1)
-    except (tarfile.TarError, gzip.BadGzipFile, EOFError, OSError, zlib.error) as exc:
-        raise InvalidPackage(f"The tarball is damaged and cannot be read ({exc}).") from exc
+        unpacked = _BudgetReader(gzip.GzipFile(fileobj=io.BytesIO(data)), MAX_UNPACKED_BYTES)
+        with tarfile.open(fileobj=unpacked, mode="r|") as archive:
+            for count, member in enumerate(_members(archive), start=1):
+                if count > MAX_ARCHIVE_MEMBERS:
+                    raise _too_many_members("tarball")
+                if member.name == "pipeline.yaml":
+                    return _tar_member(archive, member)
+                if count == 1:
+                    try:
+                        first = _tar_member(archive, member)
+                    except InvalidPackage as refusal:  # only if no pipeline.yaml follows
+                        first = refusal
+    except InvalidPackage:
+        raise
+    except (tarfile.TarError, gzip.BadGzipFile, EOFError, OSError, zlib.error, ValueError) as exc:
+        raise InvalidPackage(f"The tarball is damaged and cannot be read ({_short(exc)}).") from exc
+    if first is None:
+        raise InvalidPackage("The tarball is empty; put the pipeline YAML inside it.")
+    if isinstance(first, InvalidPackage):
+        raise first
+    return first
+
+
+def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    _require_yaml_member(member.name, "tarball")
+    if not member.isreg():
+        raise InvalidPackage(f"{member.name} in the tarball is not a regular file (a link or a "
+                             "folder); put the YAML itself there.")
+    _require_unpacked_size(member.size)
+    handle = archive.extractfile(member)
+    return handle.read(MAX_PACKAGE_BYTES + 1) if handle is not None else b""
+
+
+def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    """Members one at a time without keeping them (``getmembers`` holds every header)."""
+    while True:
+        member = archive.next()
+        if member is None:
+            return
+        archive.members = []  # a stream is read once: the list only grows
+        yield member
+
+
+class _BudgetReader(io.RawIOBase):
+    """A readable stream that refuses to deliver more than ``limit`` bytes."""
+
+    def __init__(self, raw: Any, limit: int) -> None:
+        self._raw, self._left = raw, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        self._left -= n
+        if self._left < 0:
+            raise InvalidPackage(
+                f"The archive unpacks to more than {_size(MAX_UNPACKED_BYTES)} before the pipeline "
+                "file is found; KFP reads at most a 32 MB pipeline file from it.",
+                code="package_too_large", stage="file")
+        return n
+
+
+def _too_many_members(kind: str) -> InvalidPackage:
+    return InvalidPackage(f"The {kind} holds more than {MAX_ARCHIVE_MEMBERS:,} files; a pipeline "
+                          "package holds one YAML file (pipeline.yaml).", stage="file")
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc)[:200]
 
 
 def _require_unpacked_size(size: int) -> None:
@@ -192,19 +358,42 @@ def _decode(raw: bytes) -> str:
 
 def _json_documents(text: str) -> list[Any]:
     try:
-        return [json.loads(text)] if text.strip() else []
+        documents = [json.loads(text)] if text.strip() else []
     except json.JSONDecodeError:
         return _yaml_documents(text)  # KFP reads JSON with its YAML reader too
+    except RecursionError:
+        raise InvalidPackage(f"The JSON is nested more than {MAX_DEPTH} levels deep; a compiled "
+                             "pipeline is not.") from None
+    for document in documents:
+        _require_depth(document)
+    return documents
+
+
+def _require_depth(value: Any) -> None:
+    """JSON has no aliases, only depth to watch (iterative: the value may be deep)."""
+    stack = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise InvalidPackage(f"The JSON is nested more than {MAX_DEPTH} levels deep; a "
+                                     "compiled pipeline is not.")
+            items = current.values() if isinstance(current, dict) else current
+            stack.extend((item, depth + 1) for item in items)
 
 
 def _yaml_documents(text: str) -> list[Any]:
     try:
         return list(yaml.load_all(text, Loader=_Yaml12Loader))
+    except InvalidPackage:
+        raise
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InvalidPackage(f"The file is not valid YAML{line}: {problem}.") from exc
+        raise InvalidPackage(f"The file is not valid YAML{line}: {_short(problem)}.") from exc
+    except (RecursionError, TypeError, ValueError) as exc:  # e.g. a mapping used as a key
+        raise InvalidPackage(f"The file is not a YAML pipeline spec: {_short(exc)}.") from exc
 
 
 def _pick_documents(documents: list[Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -221,6 +410,7 @@ def _pick_documents(documents: list[Any]) -> tuple[dict[str, Any], dict[str, Any
             if spec is not None:
                 raise InvalidPackage("The file holds more than one pipeline spec; keep one.")
             _check_pipeline_spec(doc)
+            _check_types(doc)
             spec = doc
         elif _is_kubernetes_platform_spec(doc):
             if platform is not None:
@@ -271,6 +461,66 @@ def _check_pipeline_spec(doc: dict[str, Any]) -> None:
         )
 
 
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
+
+
+def _message(**fields: Any) -> dict[str, Any]:
+    """A protobuf message in JSON: each field under its JSON (camel) and proto (snake) name."""
+    properties: dict[str, Any] = {}
+    for camel, schema in fields.items():
+        properties[camel] = properties[_snake(camel)] = schema
+    return {"type": "object", "properties": properties}
+
+
+def _map_of(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": schema}
+
+
+_STRING: dict[str, Any] = {"type": "string"}
+_BOOL: dict[str, Any] = {"type": "boolean"}
+_ENUM: dict[str, Any] = {"type": ["string", "integer"]}  # protobuf JSON: the name or the number
+_INPUTS = _message(
+    parameters=_map_of(_message(parameterType=_ENUM, type=_ENUM, isOptional=_BOOL, description=_STRING)),
+    artifacts=_map_of(_message(artifactType=_message(schemaTitle=_STRING, schemaVersion=_STRING),
+                               isOptional=_BOOL, isArtifactList=_BOOL, description=_STRING)),
+)
+_TASK = _message(
+    taskInfo=_message(name=_STRING), componentRef=_message(name=_STRING),
+    dependentTasks={"type": "array", "items": _STRING},
+    triggerPolicy=_message(condition=_STRING, strategy=_ENUM),
+    parameterIterator={"type": "object"}, artifactIterator={"type": "object"},
+    inputs={"type": "object"}, cachingOptions={"type": "object"}, retryPolicy={"type": "object"},
+)
+_COMPONENT = _message(inputDefinitions=_INPUTS, outputDefinitions={"type": "object"},
+                      dag=_message(tasks=_map_of(_TASK), outputs={"type": "object"}),
+                      executorLabel=_STRING)
+#: The typed fields of KFP's PipelineSpec message (pipeline_spec.proto) that this extension
+#: reads. KFP decodes a package into that message and refuses a wrong type; deploymentSpec is
+#: a free-form Struct there, so it is only required to be an object.
+PIPELINE_SPEC_SCHEMA: dict[str, Any] = _message(
+    pipelineInfo=_message(name=_STRING, displayName=_STRING, description=_STRING),
+    root=_COMPONENT, components=_map_of(_COMPONENT), deploymentSpec={"type": "object"},
+    schemaVersion=_STRING, sdkVersion=_STRING, defaultPipelineRoot=_STRING,
+)
+_SPEC_VALIDATOR = jsonschema.Draft202012Validator(PIPELINE_SPEC_SCHEMA)
+_A = {"object": "a mapping", "array": "a list", "string": "a string", "boolean": "true or false",
+      "integer": "a whole number"}
+
+
+def _check_types(doc: dict[str, Any]) -> None:
+    """Refuse a spec whose typed fields hold the wrong kind of value, naming the field."""
+    error = jsonschema.exceptions.best_match(_SPEC_VALIDATOR.iter_errors(doc))
+    if error is None:
+        return
+    where = ".".join(str(part) for part in error.absolute_path) or "the spec"
+    if error.validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected = " or ".join(_A.get(str(kind), str(kind)) for kind in wanted)
+        raise InvalidPackage(f"In the pipeline spec, {_short(where)} must be {expected}.")
+    raise InvalidPackage(f"In the pipeline spec, {_short(where)} is not valid.")
+
+
 def _is_kubernetes_platform_spec(doc: dict[str, Any]) -> bool:
     platforms = doc.get("platforms")
     return set(doc) == {"platforms"} and isinstance(platforms, dict) and "kubernetes" in platforms
@@ -310,15 +560,17 @@ def _get(mapping: dict[str, Any], camel: str) -> Any:
 
 def summarize(pipeline_spec: dict[str, Any]) -> dict[str, Any]:
     """What the panel's detail view shows: parameters (with type, default, optional) and the
-    root DAG's tasks in dependency order with the tasks each one waits for."""
+    root DAG's tasks in dependency order with the tasks each one waits for. Raises
+    InvalidPackage for a spec whose fields have the wrong types (a KFP answer may hold one)."""
+    _check_types(pipeline_spec)
     info = _get(pipeline_spec, "pipelineInfo") or {}
     root = _get(pipeline_spec, "root") or {}
     inputs = _get(root, "inputDefinitions") or {}
     parameters = []
-    for name, param in sorted((_get(inputs, "parameters") or {}).items()):
+    for name, param in sorted((_get(inputs, "parameters") or {}).items(), key=_by_key):
         has_default = "defaultValue" in param or "default_value" in param
         parameters.append({
-            "name": name,
+            "name": str(name),
             "type": parameter_type(param),
             "default": _get(param, "defaultValue") if has_default else None,
             "has_default": has_default,
@@ -326,24 +578,25 @@ def summarize(pipeline_spec: dict[str, Any]) -> dict[str, Any]:
             "description": _get(param, "description") or "",
         })
     artifacts = [
-        {"name": name, "type": ((_get(art, "artifactType") or {}).get("schemaTitle") or "")}
-        for name, art in sorted((_get(inputs, "artifacts") or {}).items())
+        {"name": str(name), "type": ((_get(art, "artifactType") or {}).get("schemaTitle") or "")}
+        for name, art in sorted((_get(inputs, "artifacts") or {}).items(), key=_by_key)
     ]
     components = _get(pipeline_spec, "components") or {}
-    executors = (_get(_get(pipeline_spec, "deploymentSpec") or {}, "executors")) or {}
+    # deploymentSpec is a free-form Struct in KFP's message: read it defensively.
+    executors = _mapping(_get(_get(pipeline_spec, "deploymentSpec") or {}, "executors"))
     tasks = []
     for name, task in ((_get(root, "dag") or {}).get("tasks") or {}).items():
         component_name = (_get(task, "componentRef") or {}).get("name", "")
         component = components.get(component_name) or {}
-        executor = executors.get(_get(component, "executorLabel") or "") or {}
+        executor = _mapping(executors.get(_get(component, "executorLabel") or ""))
         condition = (_get(task, "triggerPolicy") or {}).get("condition")
         tasks.append({
-            "name": name,
-            "display_name": (_get(task, "taskInfo") or {}).get("name") or name,
+            "name": str(name),
+            "display_name": (_get(task, "taskInfo") or {}).get("name") or str(name),
             "component": component_name,
             "dependencies": sorted(_get(task, "dependentTasks") or []),
             "kind": _task_kind(component, executor),
-            "image": ((executor.get("container") or {}).get("image")) or None,
+            "image": _mapping(executor.get("container")).get("image") or None,
             "condition": condition or None,
             "loop": bool(_get(task, "parameterIterator") or _get(task, "artifactIterator")),
         })
@@ -379,6 +632,14 @@ def parameter_type(param: dict[str, Any]) -> str:
         return str(kind)
     legacy = _get(param, "type")
     return _LEGACY_TYPES.get(str(legacy), str(legacy)) if legacy else "PARAMETER_TYPE_UNSPECIFIED"
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _by_key(item: tuple[Any, Any]) -> str:
+    return str(item[0])
 
 
 def _task_kind(component: dict[str, Any], executor: dict[str, Any]) -> str:

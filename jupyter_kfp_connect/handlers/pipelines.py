@@ -180,6 +180,9 @@ def read_root_file(root_dir: str, path: str, allow_hidden: bool = False) -> tupl
     hidden files stay hidden unless the contents manager shows them (``allow_hidden``)."""
     if not root_dir:
         raise KFPConnectError("bad_request", "This server has no file root to read from.", status=400)
+    if "\x00" in path:  # the OS refuses it (ValueError): say so, as a bad path
+        raise KFPConnectError("bad_request", "A file path cannot contain a NUL character.", status=400,
+                              details={"path": path.replace("\x00", "\\0")})
     root = os.path.realpath(root_dir)
     relative = path.replace("\\", "/").lstrip("/")
     target = os.path.realpath(os.path.join(root, relative))

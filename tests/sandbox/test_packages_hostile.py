@@ -1,0 +1,54 @@
+"""The package reader against hostile files: every one refused within a second or two, in
+bounded memory, with an ``invalid_package`` / ``package_too_large`` reason (never a crash)."""
+
+import resource
+import time
+
+import pytest
+
+from jupyter_kfp_connect import packages
+from tests.hostile.packages import cases
+
+CASES = cases()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_package_is_refused_quickly(name):
+    data, filename = CASES[name]
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with pytest.raises(packages.InvalidPackage) as refused:
+        packages.read_package(data, filename)
+    assert time.monotonic() - started < 2.0
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert grown_mb < 200, f"{name} took {grown_mb:.0f} MB"
+    assert refused.value.code in ("invalid_package", "package_too_large")
+    assert len(refused.value.reason) < 400  # a sentence, not a dump of the input
+
+
+def test_wrong_type_names_the_field():
+    data, filename = CASES["wrong-types-dependencies-a-number"]
+    with pytest.raises(packages.InvalidPackage, match=r"root\.dag\.tasks\.a\.dependentTasks must be a list"):
+        packages.read_package(data, filename)
+
+
+def test_pipeline_yaml_is_found_after_a_first_member_that_is_not_yaml():
+    """KFP's DecompressPipelineTarball looks for pipeline.yaml first, the first member second."""
+    import io
+    import tarfile
+
+    spec = b"schemaVersion: 2.1.0\npipelineInfo: {name: found}\nroot: {dag: {tasks: {}}}\n"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in (("README.md", b"hi"), ("pipeline.yaml", spec)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    assert packages.read_package(buffer.getvalue(), "p.tar.gz").name == "found"
+
+
+def test_a_few_aliases_are_fine():
+    text = (b"schemaVersion: 2.1.0\npipelineInfo: {name: p}\nroot:\n  inputDefinitions:\n"
+            b"    parameters:\n      a: &param {parameterType: STRING}\n      b: *param\n")
+    summary = packages.summarize(packages.read_package(text, "p.yaml").pipeline_spec)
+    assert [p["name"] for p in summary["parameters"]] == ["a", "b"]
