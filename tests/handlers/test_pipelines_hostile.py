@@ -1,0 +1,56 @@
+"""Hostile packages through the validate and upload endpoints: a clean 400/413 every time,
+nothing sent to KFP, and Jupyter stays responsive (``/api/status``) while they are read."""
+
+import asyncio
+import time
+
+import pytest
+
+from tests.handlers.pipelines_fixtures import *  # noqa: F401,F403
+from tests.handlers.pipelines_fixtures import error_of
+from tests.hostile.packages import cases
+
+CASES = cases()
+standalone_only = pytest.mark.parametrize("kfp_mode", ["standalone"])
+
+
+@standalone_only
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("endpoint", ["validate", "pipelines"])
+async def test_hostile_package_gets_a_clean_refusal(kfp, endpoint, name):
+    data, filename = CASES[name]
+    await kfp.connect()
+    started = time.monotonic()
+    code, body = await kfp.upload(data, filename, path=endpoint)
+    assert time.monotonic() - started < 3.0
+    assert code in (400, 413), body
+    assert error_of(body)["code"] in ("invalid_package", "package_too_large"), body
+    assert kfp.uploads_sent() == []
+
+
+@standalone_only
+async def test_nul_in_a_root_path_is_a_bad_request(kfp):
+    await kfp.connect()
+    code, body = await kfp("POST", "validate", {"path": "pipe\x00line.yaml"})
+    assert code == 400 and error_of(body)["code"] == "bad_request", body
+
+
+@standalone_only
+async def test_jupyter_answers_while_bombs_are_read(kfp, jp_fetch):
+    """Parsing happens in a thread with budgets: /api/status keeps answering meanwhile."""
+    await kfp.connect()
+
+    async def status_latencies() -> list[float]:
+        found = []
+        for _ in range(15):
+            started = time.monotonic()
+            await jp_fetch("api", "status")
+            found.append(time.monotonic() - started)
+            await asyncio.sleep(0.02)
+        return found
+
+    bombs = [kfp.upload(*CASES[name], path="validate")
+             for name in ("alias-bomb", "zeros-2gb-searched", "deep-flow-yaml", "many-members")]
+    *answers, latencies = await asyncio.gather(*bombs, status_latencies())
+    assert all(code in (400, 413) for code, _ in answers), answers
+    assert max(latencies) < 0.5, latencies
