@@ -43,6 +43,7 @@ from urllib.parse import quote
 from . import k8s_names, packages, pipeline_store
 from .errors import KFPConnectError
 from .kfp_api import KFPApi
+from .kfp_paths import kfp_id, name_segment
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ class PipelinesService:
             items = [p for p in body.get("pipelines") or [] if not p.get("namespace")]
             return items[0] if items else None
         try:
-            body = await self._call("GET", f"pipelines/names/{_seg(name)}",
+            body = await self._call("GET", f"pipelines/names/{name_segment(name)}",
                                     params={"namespace": namespace}, namespace=namespace)
         except KFPConnectError as err:
             if err.status == 404:
@@ -426,8 +427,8 @@ class PipelinesService:
         """The KFP UI's page (its routes: ``#/pipelines/details/{pid}[/version/{vid}]``)."""
         if not self._ui_base or not pipeline_id:
             return ""
-        url = f"{self._ui_base}/#/pipelines/details/{_seg(pipeline_id)}"
-        return f"{url}/version/{_seg(version_id)}" if version_id else url
+        url = f"{self._ui_base}/#/pipelines/details/{quote(str(pipeline_id), safe='')}"
+        return f"{url}/version/{quote(str(version_id), safe='')}" if version_id else url
 
     # --- plumbing ------------------------------------------------------------------------
     def _scope_namespace(self, scope: str, namespace: str) -> str:
@@ -543,13 +544,9 @@ def _upload_file(data: bytes, filename: str) -> dict[str, tuple[str, bytes, str]
     return {"uploadfile": (filename or "pipeline.yaml", data, "application/octet-stream")}
 
 
-_PLAIN_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
-
-
 def _seg(value: str) -> str:
-    """One URL path segment: ids and names never reshape the path (KFP's UUIDs pass as is)."""
-    value = str(value)
-    return value if _PLAIN_SEGMENT.match(value) else quote(value, safe="")
+    """A KFP id as one URL path segment; anything else is refused (see :mod:`.kfp_paths`)."""
+    return kfp_id(value)
 
 
 def _whole_seconds_now() -> int:

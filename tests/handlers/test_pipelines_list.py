@@ -148,7 +148,7 @@ async def test_detail_has_versions_summary_and_ui_links(kfp, sb, scaler_yaml, mo
 
 async def test_unknown_pipeline_is_not_found(kfp):
     await kfp.connect()
-    code, body = await kfp("GET", "pipelines/no-such-id")
+    code, body = await kfp("GET", "pipelines/0b5e1a4c-1f2e-4d3c-9a8b-7c6d5e4f3a2b")
     assert code == 404 and error_of(body)["code"] == "not_found"
 
 
