@@ -9,13 +9,18 @@ the calls the session itself proves a sign-in with). Add typed calls here (one s
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import problems
+from . import kfp_shapes, problems
 from .connection import kfp_calls
 from .errors import KFPConnectError, Problem
+
+#: Answers up to this size are parsed on the event loop (a thread hop costs more than that).
+INLINE_JSON_BYTES = 256 * 1024
 
 if TYPE_CHECKING:
     from .connection.session import Connection
@@ -33,17 +38,22 @@ class KFPApi:
         return kfp_calls.problem_for(self.connection, response, namespace)
 
     async def call(self, method: str, path: str, *, namespace: str = "", **kwargs: Any) -> Any:
-        """Send, raise a Problem on a KFP error, return the decoded JSON (``{}`` when empty)."""
+        """Send, raise a Problem on a KFP error, return the decoded JSON (``{}`` when empty),
+        checked against the shape KFP's API gives for the call (:mod:`.kfp_shapes`)."""
         response = await self.connection.request(method, path, **kwargs)
         if response.status_code >= 400:
             raise KFPConnectError.from_problem(self.problem_for(response, namespace))
         if not response.content:
             return {}
         try:
-            return response.json()
-        except ValueError:
+            if len(response.content) > INLINE_JSON_BYTES:  # a big answer is parsed off the loop
+                body = await asyncio.to_thread(json.loads, response.content)
+            else:
+                body = response.json()
+        except (ValueError, RecursionError):
             raise KFPConnectError.from_problem(problems.not_json(
                 str(response.request.url), response.status_code, response.headers.get("content-type", ""))) from None
+        return kfp_shapes.check(method, path.split("?", 1)[0].strip("/"), body)
 
     async def get(self, path: str, *, params: dict[str, Any] | None = None, namespace: str = "") -> Any:
         return await self.call("GET", path, params={k: v for k, v in (params or {}).items() if v not in (None, "")},

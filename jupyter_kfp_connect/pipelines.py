@@ -532,7 +532,10 @@ def summarize_stored_spec(spec: Any) -> dict[str, Any] | None:
         return None
     if "root" not in spec and isinstance(spec.get("pipeline_spec"), dict):
         spec = spec["pipeline_spec"]
-    return packages.summarize(spec)
+    try:
+        return packages.summarize(spec)
+    except packages.InvalidPackage:  # stored by another client, or a KFP answer gone wrong
+        return None
 
 
 def default_version_name(pipeline_name: str) -> str:

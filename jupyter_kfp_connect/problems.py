@@ -290,6 +290,22 @@ def kfp_error(status: int, message: str) -> Problem:
     )
 
 
+def answer_too_large(url: str, limit: int) -> Problem:
+    return Problem(
+        "kfp_error",
+        f"{url} answered with more than {limit // (1024 * 1024)} MB; the answer was not read.",
+        fix="Ask for a smaller page (page_size), or check that the URL points at KFP's API.",
+        status=502, details={"limit_bytes": limit})
+
+
+def unexpected_answer(call: str, where: str, wanted: str) -> Problem:
+    return Problem(
+        "kfp_error",
+        f"Kubeflow Pipelines answered {call} in an unexpected shape ({where} should be {wanted}).",
+        fix="Check that the URL points at Kubeflow Pipelines 2.x and that no proxy rewrites its answers.",
+        status=502, details={"where": where})
+
+
 # --- classification helpers ----------------------------------------------------------------
 
 def other_scheme(host: str) -> str:

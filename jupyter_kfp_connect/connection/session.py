@@ -43,6 +43,9 @@ DEFAULT_COOKIE = {"oauth2-proxy": "oauth2_proxy_kubeflow", "authservice": "auths
 CONNECT_TIMEOUT = 5.0
 #: The dashboard's roles (KFAM's admin/edit/view), the namespace one owns first.
 ROLE_PREFERENCE = {"owner": 0, "contributor": 1, "viewer": 2}
+#: The most of one KFP answer that is read (a version's answer carries its spec, up to 32 MB
+#: of YAML as JSON); more is a broken or hostile server, refused as it streams in.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 Listener = Callable[[str, "Connection"], None]
 
@@ -81,6 +84,19 @@ def _json_headers(kwargs: dict[str, Any]) -> dict[str, str]:
     if not any(name.lower() == "accept" for name in headers):
         headers["Accept"] = "application/json"
     return headers
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
+    """The decoded body, or None as soon as it passes ``limit`` (a 200 MB answer once took
+    300 MB of memory: it was read whole before anything looked at it)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class Connection:
@@ -371,11 +387,9 @@ class Connection:
         return response
 
     async def _send(self, method: str, url: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
-        if self.state == EXPIRED and not (self.keep_signed_in and self._password):
-            raise KFPConnectError.from_problem(problems.session_expired(self.host))
         extra_headers = dict(kwargs.pop("headers", None) or {})
         generation = self.generation
-        headers = {**extra_headers, **self.headers()}
+        headers = {**extra_headers, **self._send_headers()}
         try:
             response = await self._exchange(method, url, headers, kwargs)
         except problems.TRANSPORT_ERRORS as err:
@@ -407,10 +421,43 @@ class Connection:
         if verdict in (detection.HTML, detection.OTHER, detection.REDIRECT) and response.status_code < 500:
             raise KFPConnectError.from_problem(
                 problems.not_json(url, response.status_code, response.headers.get("content-type", "")))
-        if self.state == ERROR and response.status_code < 400:
-            # e.g. the token file is back after a rotation gap: the connection works again
-            self.state, self.problem = CONNECTED, None
+        if response.status_code < 400:
+            self._answered(kwargs.get("params"))
         return response
+
+    def _answered(self, params: Any) -> None:
+        """KFP answered normally: what was wrong before is over. An error state ends (e.g. the
+        token file is back after a rotation gap), an expired session that the gateway accepts
+        again is live again, and a problem no longer true is cleared; a namespace's access
+        problem only by a call in that namespace."""
+        if self.state in (ERROR, EXPIRED) and self.credentials is not None:
+            recovered = self.state == EXPIRED
+            self.state = CONNECTED
+            if recovered:
+                log.info("kfp-connect: the session of %s at %s works again", self.user_key, self.host)
+                self._notify("relogin")
+        problem = self.problem
+        if problem is not None and (problem.code != "rbac_denied" or (
+                isinstance(params, dict) and params.get("namespace") == self.namespace)):
+            self.problem = None
+
+    def _send_headers(self) -> dict[str, str]:
+        """Credentials for a KFP call. An expired session's cookies still go to their gateway:
+        it alone decides whether the session ended, and the connection recovers if it has not."""
+        if self.state == EXPIRED and self.credentials is not None:
+            return self.credentials.headers()
+        return self.headers()
+
+    async def refresh_access(self) -> None:
+        """After a namespace switch: the access problem is the new namespace's (or none)."""
+        if self.problem is not None and self.problem.code != "rbac_denied":
+            return
+        if self.state != CONNECTED:
+            return
+        try:
+            self.problem = await kfp_calls.access_problem(self, self.namespace)
+        except KFPConnectError:
+            pass  # recorded by the request itself (unreachable, expired, ...)
 
     # --- namespaces ----------------------------------------------------------------------------
     def set_namespace(self, namespace: str, *, remember: bool = True) -> None:
@@ -515,11 +562,16 @@ class Connection:
             request.read()  # a multipart upload: send it with its length, not chunked
         response = await self._transport.handle_async_request(request)
         try:
-            await response.aread()
+            content = await _read_capped(response, MAX_ANSWER_BYTES)
         finally:
             await response.aclose()
-        response.request = request
-        return response
+        if content is None:
+            raise KFPConnectError.from_problem(problems.answer_too_large(url, MAX_ANSWER_BYTES))
+        # The body as read (decoded): the answer the rest of the package sees.
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=content, request=request,
+                              extensions=response.extensions)
 
     def _front(self) -> str:
         return self.plan.front if self.plan else ""
@@ -627,10 +679,11 @@ class Connection:
             raise KFPConnectError.from_problem(problems.not_signed_in(self.host, self._front()))
 
     def _expire(self) -> None:
-        if self.state != EXPIRED:
-            log.info("kfp-connect: session of %s at %s expired", self.user_key, self.host)
-        self.state = EXPIRED
         self.problem = problems.session_expired(self.host)
+        if self.state == EXPIRED:
+            return
+        log.info("kfp-connect: session of %s at %s expired", self.user_key, self.host)
+        self.state = EXPIRED
         self._notify("expired")
 
     def _fail(self, problem: Problem, state: str = ERROR) -> KFPConnectError:

@@ -86,6 +86,7 @@ class NamespaceHandler(ConnectionHandler):
         connection = self.connection
         await connection.start()
         connection.set_namespace(namespace)
+        await connection.refresh_access()  # the old namespace's access problem is not this one's
         self.reply({"namespace": connection.namespace, "source": connection.namespace_source})
 
 

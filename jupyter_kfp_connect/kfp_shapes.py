@@ -1,0 +1,67 @@
+"""The shapes of KFP's answers that the services read, checked before anything reads them.
+
+Why: a proxy, an old or a broken KFP can answer 200 with JSON of another shape
+(``{"pipelines": "notalist"}``), and code that trusted it failed with a 500 and a traceback.
+The schemas follow KFP's v2beta1 API models (``backend/api/v2beta1/swagger``); only the
+fields read here are typed, others pass. ``pipeline_spec`` is a free-form Struct in KFP and
+is read defensively by ``packages.summarize``. Add a row to ``_ANSWERS`` with each new call.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonschema
+
+from . import problems
+from .errors import KFPConnectError
+
+_STRING = {"type": "string"}
+_PIPELINE = {"type": "object", "properties": {
+    "pipeline_id": _STRING, "name": _STRING, "display_name": _STRING, "description": _STRING,
+    "created_at": _STRING, "namespace": _STRING}}
+_VERSION = {"type": "object", "properties": {
+    "pipeline_id": _STRING, "pipeline_version_id": _STRING, "name": _STRING, "display_name": _STRING,
+    "description": _STRING, "created_at": _STRING, "code_source_url": _STRING,
+    "pipeline_spec": {"type": ["object", "null"]}}}
+#: grpc-gateway writes int64 as a JSON string; total_size is int32 (a number), but be lenient.
+_PAGE = {"next_page_token": _STRING, "total_size": {"type": ["integer", "string"]}}
+_PIPELINE_LIST = {"type": "object", "properties": {"pipelines": {"type": ["array", "null"], "items": _PIPELINE}, **_PAGE}}
+_VERSION_LIST = {"type": "object", "properties": {
+    "pipeline_versions": {"type": ["array", "null"], "items": _VERSION}, **_PAGE}}
+
+_ID = r"[^/]+"
+#: (method, path relative to /apis/v2beta1/) -> the answer's schema
+_ANSWERS: list[tuple[str, re.Pattern[str], dict[str, Any]]] = [
+    (method, re.compile(rf"^{path}$"), schema) for method, path, schema in (
+        ("GET", "pipelines", _PIPELINE_LIST),
+        ("GET", f"pipelines/names/{_ID}", _PIPELINE),
+        ("GET", f"pipelines/{_ID}", _PIPELINE),
+        ("GET", f"pipelines/{_ID}/versions", _VERSION_LIST),
+        ("GET", f"pipelines/{_ID}/versions/{_ID}", _VERSION),
+        ("POST", "pipelines/upload", _PIPELINE),
+        ("POST", "pipelines/upload_version", _VERSION),
+        ("POST", "pipelines/create", _PIPELINE),
+    )
+]
+_VALIDATORS: dict[int, jsonschema.protocols.Validator] = {}
+
+
+def check(method: str, path: str, body: Any) -> Any:
+    """``body`` if it has the shape KFP's API gives for this call; a ``kfp_error`` otherwise.
+    Any JSON object passes a call without a row (DELETE answers ``{}``)."""
+    schema: dict[str, Any] = {"type": "object"}
+    for wanted_method, pattern, candidate in _ANSWERS:
+        if method == wanted_method and pattern.match(path):
+            schema = candidate
+            break
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None:
+        validator = _VALIDATORS[id(schema)] = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    if error is None:
+        return body
+    where = ".".join(str(part) for part in error.absolute_path) or "the answer"
+    wanted = error.validator_value if error.validator == "type" else "valid"
+    raise KFPConnectError.from_problem(problems.unexpected_answer(f"{method} {path}", where, str(wanted)))
