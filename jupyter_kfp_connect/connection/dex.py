@@ -18,7 +18,9 @@ one request body and nowhere else: not into a log line, not into an error.
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
+import urllib.request
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
@@ -292,3 +294,18 @@ async def dex_login(client: httpx.AsyncClient, host: str, username: str, passwor
     ``login_flow_unexpected``.
     """
     await _Walker(client, host, connector).run(username, password)
+
+
+def gateway_cookies(jar: http.cookiejar.CookieJar, url: str) -> list[tuple[str, str]]:
+    """The cookies a browser would send to ``url`` (the KFP API behind the gateway): the
+    walk passes through Dex and perhaps an upstream identity provider on other hosts, and
+    their cookies must never travel to the gateway or into a kernel. Domain, path, secure
+    and expiry rules are the standard library's (``CookieJar.add_cookie_header``)."""
+    request = urllib.request.Request(url)
+    jar.add_cookie_header(request)
+    header = request.get_header("Cookie") or ""
+    pairs = []
+    for part in header.split("; ") if header else []:
+        name, _, value = part.partition("=")
+        pairs.append((name, value))
+    return pairs

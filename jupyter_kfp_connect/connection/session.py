@@ -591,9 +591,10 @@ class Connection:
         return self.config.auth if self.config.auth != "auto" else "auto"
 
     async def _dex_credentials(self, username: str, password: Secret, connector: str) -> SessionCookies:
-        """Walk the Dex flow in a fresh client (its own cookie jar) and keep every cookie it set.
+        """Walk the Dex flow in a fresh client (its own cookie jar) and keep the cookies that
+        belong to the gateway (domain and path), not those of every host on the way.
         Raises without touching the state: a sign-in and a renewal record failures differently."""
-        from .dex import dex_login
+        from .dex import dex_login, gateway_cookies
 
         async with httpx.AsyncClient(verify=_ssl_verify(self.config), timeout=_timeout(self.config),
                                      follow_redirects=False) as client:
@@ -601,7 +602,7 @@ class Connection:
                 await dex_login(client, self.host, username, password.reveal(), connector)
             except problems.TRANSPORT_ERRORS as err:
                 raise KFPConnectError.from_problem(problems.transport_problem(self.host, err)) from None
-            pairs = [(cookie.name, cookie.value or "") for cookie in client.cookies.jar]
+            pairs = gateway_cookies(client.cookies.jar, self.api_base + API_PREFIX)
         if not pairs:
             raise KFPConnectError("login_flow_unexpected", "The Kubeflow login finished without setting a "
                                   "session cookie.", fix="Check the URL points at the Kubeflow gateway.",
