@@ -71,6 +71,12 @@ class KFPConnect(ExtensionApp):
         "/var/run/secrets/kubernetes.io/serviceaccount/namespace).",
     )
     verify_ssl = Bool(True, config=True, help="Verify the KFP endpoint's TLS certificate.")
+    allow_insecure_tls = Bool(
+        True,
+        config=True,
+        help="Let people turn TLS certificate verification off (the sign-in form's checkbox, "
+        "%%kfp login --no-verify-ssl). False: such a sign-in is refused with a clear message.",
+    )
     ca_cert = Unicode("", config=True, help="Path of a CA bundle for a private certificate authority.")
     request_timeout = Float(30.0, config=True, help="Seconds before a KFP request is abandoned.")
     pipeline_store = CaselessStrEnum(
@@ -124,7 +130,7 @@ class KFPConnect(ExtensionApp):
     def _connection_traits(self) -> dict:
         """The traitlet values the connection config reads (see connection/config.py)."""
         names = ("host", "ui_host", "namespace", "auth", "dex_auth_type", "token_path", "namespace_path",
-                 "verify_ssl", "ca_cert", "request_timeout")
+                 "verify_ssl", "allow_insecure_tls", "ca_cert", "request_timeout")
         return {name: getattr(self, name) for name in names}
 
     async def stop_extension(self) -> None:

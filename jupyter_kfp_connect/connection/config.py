@@ -65,6 +65,8 @@ class ConnectionConfig:
     token_path: str = DEFAULT_TOKEN_PATH
     namespace_path: str = DEFAULT_NAMESPACE_PATH
     verify_ssl: bool = True
+    #: the admin's c.KFPConnect.allow_insecure_tls: may anyone turn verification off?
+    allow_insecure_tls: bool = True
     ca_cert: str = ""
     request_timeout: float = 30.0
     in_cluster: bool = False
@@ -142,6 +144,7 @@ def resolve(traits: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
         token_path=token_path,
         namespace_path=namespace_path,
         verify_ssl=bool(traits.get("verify_ssl", True)),
+        allow_insecure_tls=bool(traits.get("allow_insecure_tls", True)),
         ca_cert=str(traits.get("ca_cert") or ""),
         request_timeout=float(traits.get("request_timeout") or 30.0),
         in_cluster=in_cluster,

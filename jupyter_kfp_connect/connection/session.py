@@ -60,6 +60,12 @@ def protect_logs() -> None:
 
 def _ssl_verify(config: ConnectionConfig) -> ssl.SSLContext | bool:
     if not config.verify_ssl:
+        if not config.allow_insecure_tls:
+            raise KFPConnectError(
+                "tls_required", "This Jupyter server does not allow turning TLS certificate "
+                "verification off (its administrator set c.KFPConnect.allow_insecure_tls = False).",
+                fix="Sign in with certificate verification on; for a private certificate authority, "
+                    "give its CA bundle (ca_cert) instead.", status=400)
         return False
     if config.ca_cert:
         try:
