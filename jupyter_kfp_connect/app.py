@@ -116,9 +116,11 @@ class KFPConnect(ExtensionApp):
 
         from .connection import config as connection_config
         from .connection.session import Connections, protect_logs
+        from .logs import route_logs
 
         memory = connection_config.NamespaceMemory(Path(jupyter_data_dir()) / "kfp_connect" / "namespaces.json")
         protect_logs()
+        route_logs(self.serverapp.log)
         self.connections = Connections(lambda: connection_config.resolve(self._connection_traits()), memory)
         self.log.debug("jupyter_kfp_connect %s: services ready", __version__)
         from .handlers.kernel_identity import KernelSecrets, hand_secrets_to_kernels
