@@ -31,7 +31,9 @@ c.LabApp.extension_manager = "readonly"  # noqa: F821
 SANDBOX_PORT = int(os.environ.get("KFP_SANDBOX_PORT", "8766"))
 DEMO_NAMESPACE = "kubeflow-user-example-com"
 
-sandbox = Sandbox(mode="dex", port=SANDBOX_PORT).start()
+#: The specs drive its controls with this token (playwright.config.js makes one per run).
+sandbox = Sandbox(mode="dex", port=SANDBOX_PORT,
+                  control_token=os.environ.get("KFP_SANDBOX_TOKEN") or None).start()
 sandbox.controls.seed(DEMO_NAMESPACE, 500, prefix="pipeline")
 sandbox.controls.seed("", 5, versions=2, prefix="shared")
 # A second namespace the demo user may use, so the namespace picker has a choice.

@@ -6,6 +6,10 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // GALATA_PORT lets two checkouts run their browser tests side by side.
 const port = process.env.GALATA_PORT || '8888';
+// The sandbox's test controls need a per-run token: the test server (jlpm start) and the
+// specs (workers inherit the environment) read it from here.
+process.env.KFP_SANDBOX_TOKEN =
+  process.env.KFP_SANDBOX_TOKEN || require('crypto').randomBytes(24).toString('hex');
 
 module.exports = {
   ...baseConfig,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -67,6 +66,8 @@ def describe(sb: Any, token_file: Path | None) -> str:
         f"  gateway / API origin : {sb.url}",
         f"  kfp.Client(host=...) : {sb.kfp_host}",
         f"  test controls        : {sb.url}/_sandbox/info",
+        f"    header             : X-Sandbox-Token: {sb.control_token}",
+        f"    state folder       : {sb.state_dir}  (token files live here)",
     ]
     if sb.kube is not None:
         lines.append(f"  Kubernetes API       : {sb.url}  (pipelines.kubeflow.org/v2beta1, "
@@ -80,7 +81,7 @@ def describe(sb: Any, token_file: Path | None) -> str:
         lines += [
             f"  ServiceAccount token : {token_file}  ({DEMO_NAMESPACE}/default-editor)",
             f"    export KF_PIPELINES_SA_TOKEN_PATH={token_file}",
-            f"    rotate: POST {sb.url}/_sandbox/tokens {{\"action\": \"rotate\", \"path\": \"{token_file}\"}}",
+            f"    rotate: POST {sb.url}/_sandbox/tokens {{\"action\": \"rotate\", \"path\": \"{token_file.name}\"}}",
         ]
     lines.append("Press Ctrl+C to stop.")
     return "\n".join(lines)
@@ -106,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     token_file = None
     if args.mode == "in-cluster":
-        token_file = sb.controls.tokens.write_token(Path(tempfile.mkdtemp(prefix="kfp-sandbox-")) / "token",
-                                                    DEMO_NAMESPACE)
+        token_file = sb.controls.tokens.write_token(sb.state_dir / "token", DEMO_NAMESPACE)
     print(describe(sb, token_file), flush=True)
 
     stop = threading.Event()
@@ -117,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if token_file is not None:
-            sb.controls.tokens.delete(token_file)
-            token_file.parent.rmdir()
-        sb.close()
+        sb.close()  # its state folder, token file included, goes with it
     return 0
 
 

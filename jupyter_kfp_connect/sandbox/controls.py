@@ -21,8 +21,12 @@ POST /_sandbox/run_timing ``{starts_after?, finishes_after?, terminate_settles_a
 POST /_sandbox/reset     -                                                            ``{}``
 =======================  ===========================================================  =====================
 
-POST bodies must be ``application/json``: a browser page cannot send that cross-origin without a
-preflight this server never answers, so a web page cannot drive the controls.
+Every HTTP control needs the sandbox's per-start token in ``X-Sandbox-Token`` (``sb.control_token``;
+the CLI prints it) and a ``Host`` header naming the sandbox itself (a page on another site that
+rebinds its DNS name to 127.0.0.1 sends its own name). Token files are written, rotated and
+deleted only inside the sandbox's state folder (``sb.state_dir``); a relative path is taken
+inside it. POST bodies must be ``application/json``: a browser page cannot send that
+cross-origin without a preflight this server never answers.
 The request log keeps method, path (no query string), status and identity: never a cookie,
 token or password.
 """
@@ -30,15 +34,19 @@ token or password.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import tornado.web
 
 from .tokens import DEFAULT_SA, PIPELINES_AUDIENCE, TokenFiles
 
+TOKEN_HEADER = "X-Sandbox-Token"
 FAIL_KINDS = ("500", "503", "drop")
 ENVOY_503 = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
 CONTROL_PREFIX = "/_sandbox/"
@@ -199,6 +207,22 @@ class _ControlHandler(tornado.web.RequestHandler):
     def initialize(self, controls: Controls) -> None:
         self.controls = controls
 
+    def prepare(self) -> None:
+        sandbox = self.controls.sandbox
+        if self.request.host.lower() not in _own_hosts(sandbox):
+            raise tornado.web.HTTPError(403, "the controls answer only to requests addressed to the sandbox itself")
+        given = self.request.headers.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), sandbox.control_token.encode()):
+            raise tornado.web.HTTPError(403, f"the controls need the sandbox's token in {TOKEN_HEADER}")
+
+    def state_path(self, path: str) -> Path:
+        """``path`` inside the sandbox's state folder (relative paths are taken there)."""
+        root = self.controls.sandbox.state_dir
+        target = Path(os.path.realpath(root / path))
+        if target != root and root not in target.parents:
+            raise tornado.web.HTTPError(403, f"files are written only inside the sandbox's state folder {root}")
+        return target
+
     def body(self) -> dict[str, Any]:
         if not self.request.body:
             return {}
@@ -285,7 +309,7 @@ class TokensControl(_ControlHandler):
         sa, audience = b.get("sa", DEFAULT_SA), b.get("audience", PIPELINES_AUDIENCE)
         if action == "issue":
             return self.reply({"token": tokens.issue(b["namespace"], sa, audience)})
-        path = b["path"]
+        path = self.state_path(str(b["path"]))
         if action == "write":
             tokens.write_token(path, b["namespace"], sa, audience)
         elif action == "rotate":
@@ -294,7 +318,7 @@ class TokensControl(_ControlHandler):
             tokens.delete(path)
         else:
             raise ValueError("action must be issue, write, rotate or delete")
-        self.reply({"path": path})
+        self.reply({"path": str(path)})
 
 
 class RbacControl(_ControlHandler):
@@ -336,6 +360,15 @@ class ResetControl(_ControlHandler):
         self.body()
         self.controls.reset()
         self.reply({})
+
+
+def _own_hosts(sandbox: Any) -> set[str]:
+    """The ``Host`` values a request to this sandbox carries (loopback by its names too)."""
+    port = sandbox.port
+    names = {sandbox.host.lower()}
+    if sandbox.host in ("127.0.0.1", "localhost", "::1", "0.0.0.0", ""):
+        names |= {"127.0.0.1", "localhost", "[::1]"}
+    return {f"{name}:{port}" for name in names}
 
 
 _HANDLERS: dict[str, type[_ControlHandler]] = {

@@ -7,8 +7,12 @@ and the Jupyter server's loop can all talk to it from the same process without d
 from __future__ import annotations
 
 import asyncio
+import secrets
+import shutil
 import socket
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import tornado.httpserver
@@ -33,13 +37,20 @@ class Sandbox:
     ``.rbac``, ``.controls``, ``.kube`` (with ``pipeline_store="kubernetes"``); ``.stop()`` (``start()`` again re-binds the same port)."""
 
     def __init__(self, mode: str = "standalone", db: str = ":memory:", host: str = "127.0.0.1",
-                 port: int = 0, pipeline_store: str = "database", **front_options: Any) -> None:
+                 port: int = 0, pipeline_store: str = "database", *, control_token: str | None = None,
+                 state_dir: str | Path | None = None, **front_options: Any) -> None:
         if pipeline_store not in PIPELINE_STORES:
             raise ValueError(f"pipeline_store must be one of {PIPELINE_STORES}, not {pipeline_store!r}")
         self.mode = mode
         self.pipeline_store = pipeline_store
         self.host = host
         self.port = port
+        #: What the HTTP controls (``/_sandbox/``) require in ``X-Sandbox-Token``: per start,
+        #: random unless given (the Galata run hands one to its browser tests).
+        self.control_token = control_token or secrets.token_urlsafe(24)
+        #: The only folder the HTTP controls write or delete files in (token files).
+        self._own_state_dir = state_dir is None
+        self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="kfp-sandbox-")).resolve()
         self.kfp_namespace = KFP_NAMESPACE
         #: who may upload a shared (namespace-less) pipeline: "none" checks nobody, as KFP
         #: 2.17's upload endpoints do; "install_namespace" checks create on pipelines in
@@ -159,9 +170,12 @@ class Sandbox:
         self._server = None
 
     def close(self) -> None:
-        """Stop and release the database (a file store keeps its data for the next Sandbox)."""
+        """Stop and release the database (a file store keeps its data for the next Sandbox);
+        a state folder the sandbox made itself goes too."""
         self.stop()
         self.store.close()
+        if self._own_state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def __enter__(self) -> "Sandbox":
         return self.start()

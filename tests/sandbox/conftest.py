@@ -49,7 +49,8 @@ def compiled(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture
 def http(sandbox):
-    with httpx.Client(base_url=sandbox.url, timeout=10) as client:
+    """A client of the sandbox that may use its HTTP controls (it carries the control token)."""
+    with httpx.Client(base_url=sandbox.url, timeout=10, headers=control_headers(sandbox)) as client:
         yield client
 
 
@@ -64,3 +65,10 @@ def upload(http):
         return http.post(f"{prefix}/pipelines/upload", params=params, files={"uploadfile": (name, data)})
 
     return post
+
+
+def control_headers(sandbox) -> dict[str, str]:
+    """What an out-of-process caller sends to use ``/_sandbox/`` controls."""
+    from jupyter_kfp_connect.sandbox.controls import TOKEN_HEADER
+
+    return {TOKEN_HEADER: sandbox.control_token}

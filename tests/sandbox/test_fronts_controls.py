@@ -7,6 +7,7 @@ import pytest
 
 from jupyter_kfp_connect.sandbox import Sandbox
 from jupyter_kfp_connect.sandbox.fronts import make_front
+from tests.sandbox.conftest import control_headers
 
 NS = "kubeflow-user-example-com"
 LIST = "/apis/v2beta1/pipelines"
@@ -67,7 +68,7 @@ def test_fail_next_500_503_and_drop(sandbox, http):
 
 
 def test_request_log_keeps_no_query_strings_cookies_or_tokens():
-    with Sandbox(mode="dex") as sb, httpx.Client(base_url=sb.url) as http:
+    with Sandbox(mode="dex") as sb, httpx.Client(base_url=sb.url, headers=control_headers(sb)) as http:
         token = sb.controls.tokens.issue(NS)
         http.get(LIST, params={"namespace": NS, "secret": "s3cret"},
                  headers={"Authorization": f"Bearer {token}", "Cookie": "oauth2_proxy_kubeflow=c00kie"})
@@ -76,12 +77,12 @@ def test_request_log_keeps_no_query_strings_cookies_or_tokens():
                         "identity": f"system:serviceaccount:{NS}:default-editor", "time": log[0]["time"]}]
         served = http.get("/_sandbox/log").json()["requests"]
         assert served == log
-        assert not any(s in str(served) for s in ("s3cret", "c00kie", token))
+        assert not any(s in str(served) for s in ("s3cret", "c00kie", token, sb.control_token))
         assert http.delete("/_sandbox/log").status_code == 200 and sb.controls.request_log() == []
 
 
-def test_http_controls_seed_expire_tokens_rbac_and_reset(tmp_path):
-    with Sandbox(mode="dex") as sb, httpx.Client(base_url=sb.url) as http:
+def test_http_controls_seed_expire_tokens_rbac_and_reset():
+    with Sandbox(mode="dex") as sb, httpx.Client(base_url=sb.url, headers=control_headers(sb)) as http:
         info = http.get("/_sandbox/info").json()
         assert info["mode"] == "dex" and info["kfp_host"] == sb.kfp_host
         assert {"login": "user@example.com", "password": "12341234", "email": "user@example.com",
@@ -94,10 +95,11 @@ def test_http_controls_seed_expire_tokens_rbac_and_reset(tmp_path):
         listed = http.get(f"/pipeline{LIST}", params={"namespace": NS}, headers=bearer).json()
         assert listed["total_size"] == 3
 
-        path = tmp_path / "token"
-        assert http.post("/_sandbox/tokens", json={"action": "write", "path": str(path), "namespace": NS}).status_code == 200
+        path = sb.state_dir / "token"
+        assert http.post("/_sandbox/tokens", json={"action": "write", "path": "token", "namespace": NS}).status_code == 200
+        assert path.exists()
         assert http.post("/_sandbox/tokens", json={"action": "rotate", "path": str(path)}).status_code == 200
-        assert http.post("/_sandbox/tokens", json={"action": "delete", "path": str(path)}).status_code == 200
+        assert http.post("/_sandbox/tokens", json={"action": "delete", "path": "token"}).status_code == 200
         assert not path.exists()
 
         assert http.post("/_sandbox/rbac", json={"action": "grant", "user": f"system:serviceaccount:{NS}:default-editor",
@@ -111,6 +113,32 @@ def test_http_controls_seed_expire_tokens_rbac_and_reset(tmp_path):
         assert http.get(f"/pipeline{LIST}", params={"namespace": NS}, headers=bearer).status_code == 401
         assert sb.store.counts()["pipelines"] == 0
         assert sb.rbac.role(f"system:serviceaccount:{NS}:default-editor", "alice") is None
+
+
+def test_http_controls_need_the_token_and_the_sandboxs_own_host(tmp_path):
+    """A web page (DNS rebinding sends its own Host) or a local process without the token gets
+    nothing; files are written and deleted only inside the state folder."""
+    outside = tmp_path / "victim"
+    outside.write_text("keep me")
+    with Sandbox(mode="dex") as sb, httpx.Client(base_url=sb.url) as bare:
+        assert bare.get("/_sandbox/info").status_code == 403
+        assert bare.post("/_sandbox/reset", json={}).status_code == 403
+        wrong = {**control_headers(sb), "X-Sandbox-Token": "guess"}
+        assert bare.post("/_sandbox/seed", json={"namespace": "", "count": 1}, headers=wrong).status_code == 403
+        rebound = {**control_headers(sb), "Host": f"attacker.example:{sb.port}"}
+        assert bare.get("/_sandbox/info", headers=rebound).status_code == 403
+        assert sb.store.counts()["pipelines"] == 0
+        ok = control_headers(sb)
+        assert bare.get("/_sandbox/info", headers=ok).status_code == 200
+        assert bare.get("/_sandbox/info", headers={**ok, "Host": f"localhost:{sb.port}"}).status_code == 200
+        for path in (str(outside), "../" * 8 + str(outside).lstrip("/"), f"{sb.state_dir}/../x"):
+            for action in ("write", "rotate", "delete"):
+                answer = bare.post("/_sandbox/tokens", headers=ok,
+                                   json={"action": action, "path": path, "namespace": NS})
+                assert answer.status_code == 403, (action, path, answer.text)
+        assert outside.read_text() == "keep me"
+        state = sb.state_dir
+    assert not state.exists()  # the folder the sandbox made goes with it
 
 
 def test_make_front_refuses_unknown_modes_and_options():
@@ -175,6 +203,9 @@ def test_cli_prints_urls_and_credentials_and_stops_on_sigterm():
         assert listed["total_size"] == 2
         denied = httpx.get(f"{url}{LIST}", headers={"kubeflow-userid": "user@example.com"})
         assert denied.text == "RBAC: access denied"
+        control_token = next(line.split()[-1] for line in lines if "X-Sandbox-Token" in line)
+        assert httpx.get(f"{url}/_sandbox/info").status_code == 403
+        assert httpx.get(f"{url}/_sandbox/info", headers={"X-Sandbox-Token": control_token}).status_code == 200
     finally:
         _stop_cli(proc)
     assert not os.path.exists(token_file)

@@ -77,7 +77,10 @@ export async function sandboxControl(
   control: string,
   data: object = {}
 ): Promise<void> {
-  const reply = await request.post(`${SANDBOX}/_sandbox/${control}`, { data });
+  const reply = await request.post(`${SANDBOX}/_sandbox/${control}`, {
+    data,
+    headers: { 'X-Sandbox-Token': process.env.KFP_SANDBOX_TOKEN ?? '' }
+  });
   expect(reply.ok()).toBe(true);
 }
 
