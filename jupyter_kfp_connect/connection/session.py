@@ -563,6 +563,11 @@ class Connection:
         redirects are followed and credentials travel as explicit headers, so httpx's
         client layer would add only CPU."""
         self._http()
+        if "files" in kwargs:
+            # An upload's connection is not reused: a front that refuses the package before
+            # reading it would take the unread rest as the next request on the connection
+            # (which then failed, "Can not write request body"). One handshake per upload.
+            headers = {**headers, "Connection": "close"}
         request = httpx.Request(method, url, headers=headers, extensions=self._timeouts, **kwargs)
         if not isinstance(request.stream, httpx.ByteStream):
             request.read()  # a multipart upload: send it with its length, not chunked
