@@ -31,10 +31,12 @@ import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from . import packages
 from .errors import KFPConnectError
 from .kfp_api import KFPApi
+from .kfp_paths import kfp_id
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200  # KFP's ceiling
@@ -556,7 +558,7 @@ class RunsService:
 
     def ui_url(self, run_id: str) -> str:
         """The KFP UI's run page (its route ``#/runs/details/{id}``)."""
-        return f"{self._ui_base}/#/runs/details/{_seg(run_id)}" if self._ui_base and run_id else ""
+        return f"{self._ui_base}/#/runs/details/{quote(str(run_id), safe='')}" if self._ui_base and run_id else ""
 
     # --- plumbing --------------------------------------------------------------------------
     async def _resolve_names(self, runs: list[dict[str, Any]]) -> None:
@@ -681,14 +683,10 @@ def _experiment_json(e: dict[str, Any]) -> dict[str, Any]:
             "created_at": _time(e.get("created_at")), "storage_state": e.get("storage_state") or "AVAILABLE"}
 
 
-_PLAIN_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
-
-
 def _seg(value: str) -> str:
-    from urllib.parse import quote
-
-    value = str(value)
-    return value if _PLAIN_SEGMENT.match(value) else quote(value, safe="")
+    """A KFP id as one URL path segment (``-``, KFP's "any pipeline", too); anything else is
+    refused before it reshapes a URL (see :mod:`.kfp_paths`)."""
+    return "-" if str(value) == "-" else kfp_id(value, "run or pipeline")
 
 
 def _bad_request(message: str) -> KFPConnectError:

@@ -180,8 +180,11 @@ async def test_bad_input_is_a_400_never_a_500(kfp, sb, scaler_yaml):
     for query in ({"page_size": "0"}, {"sort_by": "nonsense"}, {"state": "DONE"}, {"archived": "maybe"}):
         code, answer = await kfp("GET", "runs", **query)
         assert code == 400 and error_of(answer)["code"] == "bad_request", query
-    code, answer = await kfp("GET", "runs/no-such-run")
+    code, answer = await kfp("GET", "runs/0b5e1a4c-1f2e-4d3c-9a8b-7c6d5e4f3a2b")
     assert code == 404
+    for not_an_id in ("no-such-run", "..", "%2e%2e"):  # never put into a KFP URL
+        code, answer = await kfp("DELETE", f"runs/{not_an_id}")
+        assert code in (400, 404) and error_of(answer)["code"] in ("bad_request", "http_error"), answer
     code, answer = await kfp("POST", "runs", {"pipeline_id": pipeline["id"], "display_name": "x",
                                               "pipeline_version_id": "no-such-version"})
     assert code in (400, 404, 502) and code != 500, answer
