@@ -374,7 +374,7 @@ class KFPMagics(Magics):
         try:
             return self.link.api("GET", f"pipelines/{name_or_id}")["pipeline"]["id"]
         except KFPConnectError as err:
-            if err.status != 404:
+            if err.status not in (400, 404):  # 400: not a KFP id either (ids are UUIDs)
                 raise
         raise KFPConnectError(
             "not_found", f"No pipeline named {name_or_id!r} in "
