@@ -72,14 +72,13 @@ def test_tests_choose_the_outcome_per_run_or_task(sandbox, http, pipeline) -> No
     assert "say" not in states  # never started after the failure
     # Through HTTP too, by run id, before the run ends.
     other = _start(http, pipeline, "other")
-    answer = httpx.post(f"{sandbox.url}/_sandbox/run_outcome", json={"run": other["run_id"], "state": "FAILED"})
+    answer = http.post("/_sandbox/run_outcome", json={"run": other["run_id"], "state": "FAILED"})
     assert answer.json() == {"changed": [other["run_id"]]}
     assert _until(http, other["run_id"], {"FAILED"})["state"] == "FAILED"
 
 
 def test_terminate_only_while_it_runs(sandbox, http, pipeline) -> None:
-    timing = httpx.post(f"{sandbox.url}/_sandbox/run_timing", json={"finishes_after": 5,
-                                                                    "terminate_settles_after": 0.3})
+    timing = http.post("/_sandbox/run_timing", json={"finishes_after": 5, "terminate_settles_after": 0.3})
     assert timing.json() == {"starts_after": 0.1, "finishes_after": 5.0, "terminate_settles_after": 0.3}
     run = _start(http, pipeline)
     assert http.post(f"{API}/runs/{run['run_id']}:terminate").json() == {}
