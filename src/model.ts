@@ -62,9 +62,9 @@ export class ConnectionModel implements IConnectionModel {
   }
 
   /** Ask the server for the status; quiet (no busy flag) so polling does not flicker. */
-  async refreshStatus(): Promise<IStatus | null> {
+  async refreshStatus(check = false): Promise<IStatus | null> {
     try {
-      this._setStatus(await this.service.status());
+      this._setStatus(await this.service.status(check));
     } catch (error) {
       this._problem = toProblem(error);
       this._changed.emit();
@@ -72,11 +72,17 @@ export class ConnectionModel implements IConnectionModel {
     return this._status;
   }
 
-  /** Poll the status every `seconds` (0 stops); cheap: the server answers from memory. */
+  /**
+   * Poll the status every `seconds` (0 stops). While connected each poll asks the server
+   * to check the session with one light KFP call, so the badge turns to "Session expired".
+   */
   startPolling(seconds: number): void {
     this.stopPolling();
     if (seconds > 0) {
-      this._timer = setInterval(() => void this.refreshStatus(), seconds * 1000);
+      this._timer = setInterval(
+        () => void this.refreshStatus(this.connected),
+        seconds * 1000
+      );
     }
   }
 
@@ -113,13 +119,17 @@ export class ConnectionModel implements IConnectionModel {
     }
   }
 
-  async setNamespace(namespace: string): Promise<void> {
+  /**
+   * Switch namespace; `check` (a name typed by hand) asks the server to list pipelines there
+   * first. True when switched; on refusal `problem` says why and nothing is remembered.
+   */
+  async setNamespace(namespace: string, check = false): Promise<boolean> {
     const name = namespace.trim();
     if (!name || name === this._status?.namespace) {
-      return;
+      return true;
     }
-    await this._run(async () => {
-      await this.service.setNamespace(name);
+    return this._run(async () => {
+      await this.service.setNamespace(name, check);
       if (this._namespaces) {
         this._namespaces = { ...this._namespaces, current: name };
       }
@@ -129,7 +139,8 @@ export class ConnectionModel implements IConnectionModel {
         this._status = { ...this._status, namespace: name };
       }
       this._contextChanged.emit();
-    }, undefined);
+      return true;
+    }, false);
   }
 
   /** Run the server's connection check and keep its result for the panel. */
