@@ -279,6 +279,16 @@ export class KFPService {
     );
   }
 
+  /** The version's stored spec as YAML: `{filename, yaml}`. */
+  versionPackage(
+    id: string,
+    versionId: string
+  ): Promise<{ filename: string; yaml: string }> {
+    return this.request(
+      `pipelines/${encodeURIComponent(id)}/versions/${encodeURIComponent(versionId)}/package`
+    );
+  }
+
   deleteVersion(id: string, versionId: string): Promise<unknown> {
     return this.request(
       `pipelines/${encodeURIComponent(id)}/versions/${encodeURIComponent(versionId)}`,

@@ -338,10 +338,16 @@ export class PipelineListModel implements IPipelineListModel {
     }, this._debounceMs);
   }
 
-  /** Start over: first page of the current scope, search and sort. */
+  /**
+   * Start over: first page of the current scope, search and sort. Refreshing the same
+   * query keeps the rows on screen (with `refreshing`) until the new page replaces them.
+   */
   async refresh(): Promise<void> {
     const generation = ++this._generation;
-    this._items = [];
+    this._replace = this._items.length > 0 && this._shownKey === this._queryKey();
+    if (!this._replace) {
+      this._items = [];
+    }
     this._nextToken = '';
     this._pages = 0;
     this._total = null;
@@ -370,6 +376,8 @@ export class PipelineListModel implements IPipelineListModel {
   /** Drop everything (signed out). */
   clear(): void {
     this._generation++;
+    this._replace = false;
+    this._shownKey = '';
     this._items = [];
     this._nextToken = '';
     this._pages = 0;
@@ -410,9 +418,12 @@ export class PipelineListModel implements IPipelineListModel {
       if (generation !== this._generation) {
         return;
       }
-      const seen = new Set(this._items.map(p => p.id));
+      const kept = this._replace ? [] : this._items;
+      this._replace = false;
+      const seen = new Set(kept.map(p => p.id));
       const fresh = (page.pipelines ?? []).filter(p => !seen.has(p.id));
-      this._items = [...this._items, ...fresh];
+      this._items = [...kept, ...fresh];
+      this._shownKey = this._queryKey();
       this._nextToken = page.next_page_token ?? '';
       this._total = page.total_size ?? this._total;
       this._pages++;
@@ -423,12 +434,24 @@ export class PipelineListModel implements IPipelineListModel {
       this._error = this.onError(error);
     } finally {
       if (generation === this._generation) {
+        this._replace = false;
         this._loading = false;
         this._changed.emit();
       }
     }
   }
 
+  /** True while old rows stay on screen waiting for the refreshed first page. */
+  get refreshing(): boolean {
+    return this._loading && this._replace;
+  }
+
+  private _queryKey(): string {
+    return `${this._scope}|${this._sortBy}|${this._search.trim()}`;
+  }
+
+  private _replace = false;
+  private _shownKey = '';
   private _scope: Scope;
   private _pageSize: number;
   private _sortBy: string;

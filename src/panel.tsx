@@ -87,8 +87,9 @@ export class KFPPanel extends ReactWidget {
   } | null = null;
 
   /** Open a pipeline's detail view. */
-  showPipeline(pipelineId: string | null): void {
+  showPipeline(pipelineId: string | null, knownName?: string): void {
     this._detail = pipelineId;
+    this._detailName = knownName ?? '';
     this.update();
   }
 
@@ -137,6 +138,7 @@ export class KFPPanel extends ReactWidget {
         panel={this}
         check={this._check}
         detail={this._detail}
+        detailName={this._detailName}
         reloadKey={this._reloadKey}
         selectVersion={this._selectVersion}
       />
@@ -162,6 +164,7 @@ export class KFPPanel extends ReactWidget {
 
   private _check: IVersionCheck | null = null;
   private _detail: string | null = null;
+  private _detailName = '';
   private _reloadKey = 0;
   private _selectVersion: string | null = null;
 }
@@ -170,6 +173,7 @@ function PanelView(props: {
   panel: KFPPanel;
   check: IVersionCheck | null;
   detail: string | null;
+  detailName: string;
   reloadKey: number;
   selectVersion: string | null;
 }): JSX.Element {
@@ -200,6 +204,7 @@ function PanelView(props: {
           service={connection.service}
           status={status}
           pipelineId={detail}
+          knownName={props.detailName}
           trans={trans}
           reloadKey={props.reloadKey}
           selectVersion={props.selectVersion}
@@ -229,7 +234,12 @@ function PanelView(props: {
             model={pipelines}
             trans={trans}
             where={where}
-            onOpen={pipeline => panel.showPipeline(pipeline.id)}
+            onOpen={pipeline =>
+              panel.showPipeline(
+                pipeline.id,
+                pipeline.display_name || pipeline.name
+              )
+            }
             onUpload={() => void panel.uploadFromBrowser()}
           />
         </>
