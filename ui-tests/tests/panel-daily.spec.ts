@@ -1,12 +1,13 @@
 import { expect, test } from '@jupyterlab/galata';
 
 import {
-  DEMO_NAMESPACE,
+  DEMO_USER,
   openPanel,
   sandboxControl,
   shootBothThemes,
   signIn,
-  signedIn
+  signedIn,
+  typeNamespace
 } from './panel-helpers';
 
 /** The sidebar at its default width, as a person uses it every day. */
@@ -19,13 +20,22 @@ test.describe('daily use at 250 px', () => {
     page,
     request
   }) => {
+    await sandboxControl(request, 'rbac', {
+      action: 'grant',
+      user: DEMO_USER,
+      namespace: 'daily-ns',
+      role: 'edit'
+    });
     await sandboxControl(request, 'seed', {
-      namespace: DEMO_NAMESPACE,
-      count: 1,
+      namespace: 'daily-ns',
+      count: 3,
       versions: 1,
       prefix: 'a-pipeline-with-a-rather-long-name-for-the-sidebar'
     });
     const panel = await signedIn(page);
+    // A namespace typed by hand that KFP lets us list is accepted.
+    await (await typeNamespace(panel, 'daily-ns')).press('Enter');
+    await expect(panel.locator('.jp-KFPConnect-listFooter')).toContainText('of 3');
     // The sidebar at its default width.
     const width = await panel.evaluate(node => node.getBoundingClientRect().width);
     expect(Math.round(width)).toBeLessThanOrEqual(252);
@@ -85,7 +95,7 @@ test.describe('daily use at 250 px', () => {
     await shootBothThemes(page, 'daily-detail', panel);
 
     // Escape goes back to the list.
-    await detail.locator('.jp-KFPConnect-detailTitle').click();
+    await detail.getByRole('button', { name: 'Back to the list' }).focus();
     await page.keyboard.press('Escape');
     await expect(detail).toHaveCount(0);
     await expect(rows.first()).toBeVisible();
