@@ -61,3 +61,16 @@ async def test_typed_namespace_with_access_is_used(call, sb):
     assert code == 200 and body["namespace"] == NAMESPACE
     code, body = await call("PUT", "namespace", {"namespace": "x", "check": "yes"})
     assert code == 400 and error_code(body) == "bad_request"
+
+
+def test_kfp_upload_duplicate_suggests_version_of():
+    from jupyter_kfp_connect.errors import KFPConnectError
+    from jupyter_kfp_connect.kernel.magics import duplicate_hint
+
+    err = KFPConnectError("duplicate_name", "A pipeline named hello exists.", status=409,
+                          details={"name": "hello", "pipeline_id": "p1"})
+    hinted = duplicate_hint(err, "hello.yaml", shared=False)
+    assert "%kfp upload hello.yaml --version-of hello" in hinted.problem.fix
+    assert hinted.problem.details["pipeline_id"] == "p1"
+    other = KFPConnectError("not_found", "x", status=404)
+    assert duplicate_hint(other, "a.yaml", shared=False) is other
