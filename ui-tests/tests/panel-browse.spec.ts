@@ -94,7 +94,7 @@ test.describe('browsing pipelines', () => {
     );
     await expect(problem.locator('details.jp-KFPConnect-problemDetails')).toHaveCount(1);
     await expect(panel.locator('.jp-KFPConnect-listFooter')).toContainText('of 500');
-    await expect(problem.locator('pre')).toContainText('RoleBinding');
+    await expect(problem.getByLabel('YAML that fixes it')).toContainText('RoleBinding');
     await expect(problem.getByRole('button', { name: 'Copy YAML' })).toBeVisible();
     await shootBothThemes(page, 'list-rbac-denied', panel);
   });
