@@ -68,6 +68,15 @@ class KFPApi:
         """Can we list pipelines in ``namespace``? (see :func:`.connection.kfp_calls.access_problem`)"""
         return await kfp_calls.access_problem(self.connection, namespace)
 
+    async def session_probe(self) -> None:
+        """The cheapest authenticated call (one pipeline, current namespace): a 401 turns the
+        connection to ``expired`` (or renews it); anything else is ignored here."""
+        conn = self.connection
+        params: dict[str, Any] = {"page_size": 1}
+        if conn.multi_user and conn.namespace:
+            params["namespace"] = conn.namespace
+        await conn.request("GET", "pipelines", params=params)
+
     async def env_info(self) -> dict[str, Any] | None:
         """The Kubeflow dashboard's ``env-info``, or None (see :func:`.connection.kfp_calls.env_info`)."""
         return await kfp_calls.env_info(self.connection)

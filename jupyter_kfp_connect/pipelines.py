@@ -187,6 +187,20 @@ class PipelinesService:
             "GET", f"pipelines/{_seg(pipeline_id)}/versions/{_seg(version_id)}")
         return self.version_json(body, summary=True)
 
+    async def version_package(self, pipeline_id: str, version_id: str) -> dict[str, Any]:
+        """The version's package as KFP stores it, as YAML a person can save and upload again:
+        ``{filename, yaml}`` (pipeline spec, then the platform spec as a second document)."""
+        body = await self._call(
+            "GET", f"pipelines/{_seg(pipeline_id)}/versions/{_seg(version_id)}")
+        spec = body.get("pipeline_spec")
+        if not isinstance(spec, dict):
+            raise KFPConnectError("not_found", "This version has no pipeline spec to download.",
+                                  fix="Upload the package again as a new version.", status=404)
+        text = await asyncio.to_thread(package_yaml, spec)
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(body.get("display_name") or body.get("name")
+                                                     or version_id)).strip("-") or "pipeline"
+        return {"filename": f"{name}.yaml", "yaml": text}
+
     async def find_by_name(self, name: str, namespace: str) -> dict[str, Any] | None:
         """The pipeline called ``name`` (any case, as KFP compares) in exactly this scope:
         ``namespace``, or the shared pipelines for ''. Never one of another namespace."""
@@ -536,6 +550,19 @@ def summarize_stored_spec(spec: Any) -> dict[str, Any] | None:
         return packages.summarize(spec)
     except packages.InvalidPackage:  # stored by another client, or a KFP answer gone wrong
         return None
+
+
+def package_yaml(spec: dict[str, Any]) -> str:
+    """Stored spec -> the compiler's YAML layout (platform spec as a second document)."""
+    import yaml
+
+    if "root" not in spec and isinstance(spec.get("pipeline_spec"), dict):
+        docs = [spec["pipeline_spec"]]
+        if isinstance(spec.get("platform_spec"), dict):
+            docs.append(spec["platform_spec"])
+    else:
+        docs = [spec]
+    return yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
 
 
 def default_version_name(pipeline_name: str) -> str:

@@ -175,7 +175,21 @@ def rbac_denied(namespace: str, message: str, *, user: str = "", service_account
         fix=fix,
         yaml=manifest,
         status=403,
-        details={"namespace": namespace},
+        details={"namespace": namespace, "kfp_message": message},
+    )
+
+
+def namespace_refused(namespace: str, denial: Problem) -> Problem:
+    """A namespace typed by hand that KFP will not list for us: a sentence first, KFP's own
+    words under ``details.kfp_message`` (the panel shows them folded)."""
+    return Problem(
+        "namespace_denied",
+        f"You have no access to namespace {namespace}.",
+        fix=denial.fix or "Check the spelling, or ask the namespace's owner to add you as a contributor.",
+        yaml=denial.yaml,
+        status=403,
+        details={"namespace": namespace,
+                 "kfp_message": denial.details.get("kfp_message") or denial.message},
     )
 
 

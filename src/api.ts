@@ -197,8 +197,9 @@ function uploadInit(
 export class KFPService {
   constructor(private readonly request: RequestFn = requestAPI) {}
 
-  status(): Promise<IStatus> {
-    return this.request<IStatus>('status');
+  /** `check`: the server first makes one light authenticated KFP call (finds expiry). */
+  status(check = false): Promise<IStatus> {
+    return this.request<IStatus>(check ? 'status?check=1' : 'status');
   }
 
   login(body: ILoginRequest): Promise<IStatus> {
@@ -213,8 +214,12 @@ export class KFPService {
     return this.request<INamespaces>('namespaces');
   }
 
-  setNamespace(namespace: string): Promise<unknown> {
-    return this.request('namespace', json('PUT', { namespace }));
+  /** `check`: refuse (403 namespace_denied) unless KFP lists pipelines there. */
+  setNamespace(namespace: string, check = false): Promise<unknown> {
+    return this.request(
+      'namespace',
+      json('PUT', check ? { namespace, check } : { namespace })
+    );
   }
 
   check(): Promise<ICheckResult> {
@@ -279,6 +284,16 @@ export class KFPService {
     return this.request(
       `pipelines/${encodeURIComponent(id)}`,
       { method: 'DELETE' }
+    );
+  }
+
+  /** The version's stored spec as YAML: `{filename, yaml}`. */
+  versionPackage(
+    id: string,
+    versionId: string
+  ): Promise<{ filename: string; yaml: string }> {
+    return this.request(
+      `pipelines/${encodeURIComponent(id)}/versions/${encodeURIComponent(versionId)}/package`
     );
   }
 

@@ -62,9 +62,9 @@ export class ConnectionModel implements IConnectionModel {
   }
 
   /** Ask the server for the status; quiet (no busy flag) so polling does not flicker. */
-  async refreshStatus(): Promise<IStatus | null> {
+  async refreshStatus(check = false): Promise<IStatus | null> {
     try {
-      this._setStatus(await this.service.status());
+      this._setStatus(await this.service.status(check));
     } catch (error) {
       this._problem = toProblem(error);
       this._changed.emit();
@@ -72,11 +72,17 @@ export class ConnectionModel implements IConnectionModel {
     return this._status;
   }
 
-  /** Poll the status every `seconds` (0 stops); cheap: the server answers from memory. */
+  /**
+   * Poll the status every `seconds` (0 stops). While connected each poll asks the server
+   * to check the session with one light KFP call, so the badge turns to "Session expired".
+   */
   startPolling(seconds: number): void {
     this.stopPolling();
     if (seconds > 0) {
-      this._timer = setInterval(() => void this.refreshStatus(), seconds * 1000);
+      this._timer = setInterval(
+        () => void this.refreshStatus(this.connected),
+        seconds * 1000
+      );
     }
   }
 
@@ -113,13 +119,17 @@ export class ConnectionModel implements IConnectionModel {
     }
   }
 
-  async setNamespace(namespace: string): Promise<void> {
+  /**
+   * Switch namespace; `check` (a name typed by hand) asks the server to list pipelines there
+   * first. True when switched; on refusal `problem` says why and nothing is remembered.
+   */
+  async setNamespace(namespace: string, check = false): Promise<boolean> {
     const name = namespace.trim();
     if (!name || name === this._status?.namespace) {
-      return;
+      return true;
     }
-    await this._run(async () => {
-      await this.service.setNamespace(name);
+    return this._run(async () => {
+      await this.service.setNamespace(name, check);
       if (this._namespaces) {
         this._namespaces = { ...this._namespaces, current: name };
       }
@@ -129,7 +139,8 @@ export class ConnectionModel implements IConnectionModel {
         this._status = { ...this._status, namespace: name };
       }
       this._contextChanged.emit();
-    }, undefined);
+      return true;
+    }, false);
   }
 
   /** Run the server's connection check and keep its result for the panel. */
@@ -327,10 +338,16 @@ export class PipelineListModel implements IPipelineListModel {
     }, this._debounceMs);
   }
 
-  /** Start over: first page of the current scope, search and sort. */
+  /**
+   * Start over: first page of the current scope, search and sort. Refreshing the same
+   * query keeps the rows on screen (with `refreshing`) until the new page replaces them.
+   */
   async refresh(): Promise<void> {
     const generation = ++this._generation;
-    this._items = [];
+    this._replace = this._items.length > 0 && this._shownKey === this._queryKey();
+    if (!this._replace) {
+      this._items = [];
+    }
     this._nextToken = '';
     this._pages = 0;
     this._total = null;
@@ -359,6 +376,8 @@ export class PipelineListModel implements IPipelineListModel {
   /** Drop everything (signed out). */
   clear(): void {
     this._generation++;
+    this._replace = false;
+    this._shownKey = '';
     this._items = [];
     this._nextToken = '';
     this._pages = 0;
@@ -399,9 +418,12 @@ export class PipelineListModel implements IPipelineListModel {
       if (generation !== this._generation) {
         return;
       }
-      const seen = new Set(this._items.map(p => p.id));
+      const kept = this._replace ? [] : this._items;
+      this._replace = false;
+      const seen = new Set(kept.map(p => p.id));
       const fresh = (page.pipelines ?? []).filter(p => !seen.has(p.id));
-      this._items = [...this._items, ...fresh];
+      this._items = [...kept, ...fresh];
+      this._shownKey = this._queryKey();
       this._nextToken = page.next_page_token ?? '';
       this._total = page.total_size ?? this._total;
       this._pages++;
@@ -412,12 +434,24 @@ export class PipelineListModel implements IPipelineListModel {
       this._error = this.onError(error);
     } finally {
       if (generation === this._generation) {
+        this._replace = false;
         this._loading = false;
         this._changed.emit();
       }
     }
   }
 
+  /** True while old rows stay on screen waiting for the refreshed first page. */
+  get refreshing(): boolean {
+    return this._loading && this._replace;
+  }
+
+  private _queryKey(): string {
+    return `${this._scope}|${this._sortBy}|${this._search.trim()}`;
+  }
+
+  private _replace = false;
+  private _shownKey = '';
   private _scope: Scope;
   private _pageSize: number;
   private _sortBy: string;

@@ -91,8 +91,9 @@ export class KFPPanel extends ReactWidget {
   } | null = null;
 
   /** Open a pipeline's detail view. */
-  showPipeline(pipelineId: string | null): void {
+  showPipeline(pipelineId: string | null, knownName?: string): void {
     this._detail = pipelineId;
+    this._detailName = knownName ?? '';
     this.update();
   }
 
@@ -151,6 +152,7 @@ export class KFPPanel extends ReactWidget {
         panel={this}
         check={this._check}
         detail={this._detail}
+        detailName={this._detailName}
         reloadKey={this._reloadKey}
         selectVersion={this._selectVersion}
       />
@@ -176,6 +178,7 @@ export class KFPPanel extends ReactWidget {
 
   private _check: IVersionCheck | null = null;
   private _detail: string | null = null;
+  private _detailName = '';
   private _reloadKey = 0;
   private _selectVersion: string | null = null;
 }
@@ -184,6 +187,7 @@ function PanelView(props: {
   panel: KFPPanel;
   check: IVersionCheck | null;
   detail: string | null;
+  detailName: string;
   reloadKey: number;
   selectVersion: string | null;
 }): JSX.Element {
@@ -225,6 +229,7 @@ function PanelView(props: {
           service={connection.service}
           status={status}
           pipelineId={detail}
+          knownName={props.detailName}
           trans={trans}
           reloadKey={props.reloadKey}
           selectVersion={props.selectVersion}
@@ -256,7 +261,10 @@ function PanelView(props: {
             trans={trans}
             where={where}
             onOpen={pipeline => {
-              panel.showPipeline(pipeline.id);
+              panel.showPipeline(
+                pipeline.id,
+                pipeline.display_name || pipeline.name
+              );
               panel.openPipeline(pipeline.id);
             }}
             onUpload={() => void panel.uploadFromBrowser()}

@@ -243,13 +243,14 @@ export interface IConnectionModel {
   readonly namespaces: INamespaces | null;
   readonly checkResult: ICheckResult | null;
   readonly checking: boolean;
-  refreshStatus(): Promise<IStatus | null>;
+  refreshStatus(check?: boolean): Promise<IStatus | null>;
   startPolling(seconds: number): void;
   stopPolling(): void;
   login(request: ILoginRequest): Promise<boolean>;
   logout(): Promise<void>;
   loadNamespaces(): Promise<void>;
-  setNamespace(namespace: string): Promise<void>;
+  /** `check`: list pipelines there first; false (with `problem`) when refused. */
+  setNamespace(namespace: string, check?: boolean): Promise<boolean>;
   check(): Promise<ICheckResult | null>;
   dismissProblem(): void;
   handleError(error: unknown): IProblem;

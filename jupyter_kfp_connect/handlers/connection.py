@@ -13,6 +13,7 @@ from jupyter_server.auth.decorator import authorized
 
 from .. import problems
 from ..check import run_checks
+from ..connection.session import CONNECTED, NAMESPACE_RE
 from ..errors import KFPConnectError
 from ..kfp_api import KFPApi
 from .base import KFPConnectHandler
@@ -32,8 +33,16 @@ class StatusHandler(ConnectionHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        await self.connection.start()
-        self.reply(self.connection.status())
+        connection = self.connection
+        await connection.start()
+        if self.get_argument("check", "") in ("1", "true") and connection.state == CONNECTED:
+            # The panel's periodic refresh: one light authenticated KFP call, so a session the
+            # gateway expired shows as expired (the connection turns its state on a 401).
+            try:
+                await KFPApi(connection).session_probe()
+            except KFPConnectError:
+                pass
+        self.reply(connection.status())
 
 
 class LoginHandler(ConnectionHandler):
@@ -83,8 +92,20 @@ class NamespaceHandler(ConnectionHandler):
         namespace = body.get("namespace")
         if not isinstance(namespace, str):
             raise KFPConnectError("bad_request", "Send {\"namespace\": \"<name>\"}.", status=400)
+        check = body.get("check", False)
+        if not isinstance(check, bool):
+            raise KFPConnectError("bad_request", "Field 'check' must be a boolean.", status=400)
         connection = self.connection
         await connection.start()
+        namespace = namespace.strip()
+        if namespace and not NAMESPACE_RE.match(namespace):
+            raise KFPConnectError("bad_request", f"{namespace!r} is not a valid Kubernetes namespace name.",
+                                  status=400)
+        if check and namespace and connection.credentials is not None:
+            # A name typed by hand: list in it first; refuse (and remember nothing) if KFP says no.
+            denial = await KFPApi(connection).access_problem(namespace)
+            if denial is not None:
+                raise KFPConnectError.from_problem(problems.namespace_refused(namespace, denial))
         connection.set_namespace(namespace)
         await connection.refresh_access()  # the old namespace's access problem is not this one's
         self.reply({"namespace": connection.namespace, "source": connection.namespace_source})

@@ -163,6 +163,16 @@ class PipelineVersionHandler(_PipelinesHandler):
         self.reply(await service.delete_version(pipeline_id, version_id))
 
 
+class PipelineVersionPackageHandler(_PipelinesHandler):
+    """``GET pipelines/{id}/versions/{vid}/package``: ``{filename, yaml}`` to save or compare."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, pipeline_id: str, version_id: str) -> None:
+        service = await self.service()
+        self.reply(await service.version_package(pipeline_id, version_id))
+
+
 class ValidateHandler(_UploadHandler):
     """``POST validate``: the upload's checks and the spec summary, nothing sent to KFP."""
 
@@ -240,5 +250,6 @@ ROUTES = [
     (r"pipelines/([^/]+)", PipelineHandler),
     (r"pipelines/([^/]+)/versions", PipelineVersionsHandler),
     (r"pipelines/([^/]+)/versions/([^/]+)", PipelineVersionHandler),
+    (r"pipelines/([^/]+)/versions/([^/]+)/package", PipelineVersionPackageHandler),
     (r"validate", ValidateHandler),
 ]

@@ -28,6 +28,20 @@ POLL_MAX = 5.0
 FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED"})
 
 
+
+def duplicate_hint(err: KFPConnectError, source: str, shared: bool) -> KFPConnectError:
+    """A name already taken: say how to add the file as a new version of that pipeline."""
+    problem = err.problem
+    if problem.code != "duplicate_name":
+        return err
+    name = str(problem.details.get("name") or "") or "NAME"
+    quoted = f'"{name}"' if any(c.isspace() for c in name) else name
+    command = f"%kfp upload {source} --version-of {quoted}" + (" --shared" if shared else "")
+    return KFPConnectError(problem.code, problem.message,
+                           fix=f"Upload it as a new version of that pipeline: {command}, "
+                               "or choose another name with --name.",
+                           yaml=problem.yaml, status=problem.status, details=problem.details)
+
 class _Done(Exception):
     """argparse finished (``--help``): nothing more to do."""
 
@@ -237,8 +251,11 @@ class KFPMagics(Magics):
                                    data={k: v for k, v in fields.items() if v})
         else:
             fields["scope"] = "shared" if args.shared else "private"
-            answer = self.link.api("POST", "pipelines", files={"file": (filename, data)},
-                                   data={k: v for k, v in fields.items() if v})
+            try:
+                answer = self.link.api("POST", "pipelines", files={"file": (filename, data)},
+                                       data={k: v for k, v in fields.items() if v})
+            except KFPConnectError as err:
+                raise duplicate_hint(err, args.source, args.shared) from None
         pipeline, version = answer.get("pipeline") or {}, answer.get("version") or {}
         show(Fields([("pipeline", pipeline.get("display_name") or pipeline.get("name")),
                      ("pipeline id", pipeline.get("id")),

@@ -1,5 +1,11 @@
 import { TranslationBundle } from '@jupyterlab/translation';
-import { Button, closeIcon, userIcon } from '@jupyterlab/ui-components';
+import {
+  Button,
+  caretDownIcon,
+  caretRightIcon,
+  closeIcon,
+  userIcon
+} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ConnectionModel } from '../model';
@@ -46,6 +52,8 @@ export function ConnectionHeader(props: {
 }): JSX.Element | null {
   const { model, trans } = props;
   const status = model.status;
+  // Connected, the header can fold to one line (state, who, namespace) to leave room.
+  const [folded, setFolded] = React.useState(false);
   if (!status) {
     return (
       <div className="jp-KFPConnect-header" aria-busy="true">
@@ -54,9 +62,32 @@ export function ConnectionHeader(props: {
     );
   }
   const check = model.checkResult;
+  const collapsed = folded && status.state === 'connected' && !model.problem && !check;
   return (
-    <div className="jp-KFPConnect-header">
+    <div
+      className={`jp-KFPConnect-header${collapsed ? ' jp-mod-collapsed' : ''}`}
+    >
       <div className="jp-KFPConnect-who">
+        {status.state === 'connected' && (
+          <button
+            type="button"
+            className="jp-Button jp-mod-minimal jp-mod-small jp-KFPConnect-iconButton jp-KFPConnect-fold"
+            aria-expanded={!collapsed}
+            aria-label={trans.__('Show connection details')}
+            title={
+              collapsed
+                ? trans.__('Show connection details')
+                : trans.__('Hide connection details')
+            }
+            onClick={() => setFolded(!collapsed)}
+          >
+            {collapsed ? (
+              <caretRightIcon.react tag="span" />
+            ) : (
+              <caretDownIcon.react tag="span" />
+            )}
+          </button>
+        )}
         <span
           className={`jp-KFPConnect-state jp-KFPConnect-state-${status.state}`}
           role="status"
@@ -70,7 +101,17 @@ export function ConnectionHeader(props: {
             <span className="jp-KFPConnect-ellipsis">{status.username}</span>
           </span>
         )}
+        {collapsed && status.namespace && (
+          <span
+            className="jp-KFPConnect-ellipsis jp-KFPConnect-muted"
+            title={status.namespace}
+          >
+            {status.namespace}
+          </span>
+        )}
       </div>
+      {!collapsed && (
+      <>
       {status.host && (
         <div className="jp-KFPConnect-where" title={status.host}>
           {status.host}
@@ -122,6 +163,8 @@ export function ConnectionHeader(props: {
           </Button>
         )}
       </div>
+      </>
+      )}
       {check && (
         <div className="jp-KFPConnect-check-result" aria-live="polite">
           <div className="jp-KFPConnect-problemHeader">

@@ -24,9 +24,12 @@ export function NamespacePicker(props: {
   const apply = (event?: React.FormEvent) => {
     event?.preventDefault();
     if (typed.trim()) {
-      void model.setNamespace(typed.trim()).then(() => {
-        setManual(false);
-        setTyped('');
+      // Typed by hand: the server lists pipelines there first and refuses without access.
+      void model.setNamespace(typed.trim(), true).then(ok => {
+        if (ok) {
+          setManual(false);
+          setTyped('');
+        }
       });
     }
   };

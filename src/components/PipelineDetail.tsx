@@ -1,16 +1,20 @@
-import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { Clipboard } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
   HTMLSelect,
   caretLeftIcon,
-  deleteIcon,
   fileUploadIcon,
   launchIcon
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { KFPService } from '../api';
+import {
+  confirmDelete,
+  deletePipelineText,
+  deleteVersionText
+} from '../confirmations';
 import {
   IPipeline,
   IPipelineVersion,
@@ -19,6 +23,7 @@ import {
   IStatus
 } from '../tokens';
 import { formatTime } from './hooks';
+import { MoreMenu } from './MoreMenu';
 import { ProblemView } from './ProblemView';
 
 /** Where the KFP UI shows a pipeline (or one version); the server's link wins. */
@@ -35,6 +40,21 @@ export function kfpUiLink(
   return versionId
     ? `${base}${path}/version/${encodeURIComponent(versionId)}`
     : `${base}${path}`;
+}
+
+/** KFP's parameter types as a person reads them: NUMBER_INTEGER -> int (the SDK's Python names). */
+export function paramType(type: string): string {
+  const short = type.replace(/^PARAMETER_TYPE_/, '');
+  const names: Record<string, string> = {
+    NUMBER_INTEGER: 'int',
+    NUMBER_DOUBLE: 'float',
+    STRING: 'str',
+    BOOLEAN: 'bool',
+    LIST: 'list',
+    STRUCT: 'dict',
+    TASK_FINAL_STATUS: 'task status'
+  };
+  return names[short] ?? short.toLowerCase();
 }
 
 function displayValue(value: unknown): string {
@@ -65,6 +85,8 @@ export function PipelineDetail(props: {
   reloadKey?: number;
   /** The version to show after a reload (the one just uploaded). */
   selectVersion?: string | null;
+  /** The name the list showed, for the heading while the detail loads. */
+  knownName?: string;
 }): JSX.Element {
   const { service, status, pipelineId, trans, onError } = props;
   const [pipeline, setPipeline] = React.useState<IPipeline | null>(null);
@@ -153,26 +175,19 @@ export function PipelineDetail(props: {
     }
   };
 
-  const name = pipeline?.display_name || pipeline?.name || pipelineId;
+  const name =
+    pipeline?.display_name || pipeline?.name || props.knownName || pipelineId;
   const selected =
     version ?? versions.find(v => v.id === versionId) ?? null;
   const versionName = selected?.display_name || selected?.name || versionId;
 
   const deletePipeline = async () => {
-    const result = await showDialog({
-      title: trans.__('Delete pipeline'),
-      body: trans._n(
-        'Delete “%2” and its only version? This cannot be undone.',
-        'Delete “%2” and all its %1 versions? This cannot be undone.',
-        totalVersions,
-        name
-      ),
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.warnButton({ label: trans.__('Delete') })
-      ]
-    });
-    if (!result.button.accept) {
+    const ok = await confirmDelete(
+      trans,
+      trans.__('Delete pipeline'),
+      deletePipelineText(trans, name, totalVersions)
+    );
+    if (!ok) {
       return;
     }
     try {
@@ -187,25 +202,39 @@ export function PipelineDetail(props: {
     if (!selected) {
       return;
     }
-    const result = await showDialog({
-      title: trans.__('Delete version'),
-      body: trans.__(
-        'Delete version “%1” of “%2”? This cannot be undone.',
-        versionName,
-        name
-      ),
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.warnButton({ label: trans.__('Delete') })
-      ]
-    });
-    if (!result.button.accept) {
+    const ok = await confirmDelete(
+      trans,
+      trans.__('Delete version'),
+      deleteVersionText(trans, name, versionName, totalVersions)
+    );
+    if (!ok) {
       return;
     }
     try {
       await service.deleteVersion(pipelineId, selected.id);
       setVersionId('');
       setReload(n => n + 1);
+    } catch (error) {
+      setProblem(onError(error));
+    }
+  };
+
+  const download = async () => {
+    if (!selected) {
+      return;
+    }
+    try {
+      const pkg = await service.versionPackage(pipelineId, selected.id);
+      const url = URL.createObjectURL(
+        new Blob([pkg.yaml], { type: 'application/yaml' })
+      );
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = pkg.filename;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
     } catch (error) {
       setProblem(onError(error));
     }
@@ -218,7 +247,17 @@ export function PipelineDetail(props: {
       kfpUiLink(status, pipelineId, selected.id));
 
   return (
-    <div className="jp-KFPConnect-detail" aria-busy={loading}>
+    <div
+      className="jp-KFPConnect-detail"
+      aria-busy={loading}
+      onKeyDown={e => {
+        // Escape goes back to the list (menus and dialogs stop their own Escape first).
+        if (e.key === 'Escape' && !e.defaultPrevented) {
+          e.preventDefault();
+          props.onBack();
+        }
+      }}
+    >
       <div className="jp-KFPConnect-detailBar">
         <Button
           minimal
@@ -232,7 +271,9 @@ export function PipelineDetail(props: {
         </Button>
       </div>
       <div className="jp-KFPConnect-detailBody">
-        <h2 className="jp-KFPConnect-detailTitle">{name}</h2>
+        <h2 className="jp-KFPConnect-detailTitle jp-KFPConnect-ellipsis" title={name}>
+          {name}
+        </h2>
         {problem && (
           <ProblemView
             problem={problem}
@@ -279,14 +320,22 @@ export function PipelineDetail(props: {
                 <fileUploadIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
                 {trans.__('Upload version')}
               </Button>
-              <Button
-                small
-                className="jp-mod-styled jp-mod-warn jp-KFPConnect-danger"
-                onClick={() => void deletePipeline()}
-              >
-                <deleteIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
-                {trans.__('Delete pipeline')}
-              </Button>
+              <MoreMenu
+                label={trans.__('More pipeline actions')}
+                items={[
+                  {
+                    id: 'copy-pipeline-id',
+                    label: trans.__('Copy pipeline ID'),
+                    onSelect: () => Clipboard.copyToSystem(pipelineId)
+                  },
+                  {
+                    id: 'delete-pipeline',
+                    label: trans.__('Delete pipeline…'),
+                    danger: true,
+                    onSelect: () => void deletePipeline()
+                  }
+                ]}
+              />
             </div>
             <h3 className="jp-KFPConnect-subTitle">
               {trans.__('Versions (%1)', totalVersions)}
@@ -369,14 +418,27 @@ export function PipelineDetail(props: {
                       </Button>
                     </>
                   )}
-                  <Button
-                    small
-                    className="jp-mod-styled jp-mod-warn jp-KFPConnect-danger"
-                    onClick={() => void deleteVersion()}
-                  >
-                    <deleteIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
-                    {trans.__('Delete version')}
-                  </Button>
+                  <MoreMenu
+                    label={trans.__('More version actions')}
+                    items={[
+                      {
+                        id: 'download-version',
+                        label: trans.__('Download package (YAML)'),
+                        onSelect: () => void download()
+                      },
+                      {
+                        id: 'copy-version-id',
+                        label: trans.__('Copy version ID'),
+                        onSelect: () => Clipboard.copyToSystem(selected.id)
+                      },
+                      {
+                        id: 'delete-version',
+                        label: trans.__('Delete version…'),
+                        danger: true,
+                        onSelect: () => void deleteVersion()
+                      }
+                    ]}
+                  />
                 </div>
                 <SpecSummary summary={summary} done={summaryDone} trans={trans} />
               </div>
@@ -422,8 +484,12 @@ function SpecSummary(props: {
           <tbody>
             {summary.parameters.map(p => (
               <tr key={p.name} title={p.description || undefined}>
-                <td className="jp-KFPConnect-mono">{p.name}</td>
-                <td>{p.type.replace(/^PARAMETER_TYPE_/, '')}</td>
+                <td className="jp-KFPConnect-mono jp-KFPConnect-ellipsis" title={p.name}>
+                  {p.name}
+                </td>
+                <td className="jp-KFPConnect-paramType">
+                  {paramType(p.type)}
+                </td>
                 <td className="jp-KFPConnect-mono">
                   {p.has_default === false && !p.optional
                     ? trans.__('(required)')

@@ -121,6 +121,31 @@ export function PipelineList(props: {
     { value: 'display_name desc', label: trans.__('Name Z–A') }
   ];
 
+  // One tab stop for the whole list: arrow keys move, Enter opens (a roving tabindex).
+  const [active, setActive] = React.useState(0);
+  const current = Math.min(active, Math.max(0, model.items.length - 1));
+  const onListKey = (event: React.KeyboardEvent<HTMLUListElement>) => {
+    const rows = Array.from(
+      event.currentTarget.querySelectorAll<HTMLButtonElement>('.jp-KFPConnect-pipeline')
+    );
+    const at = rows.indexOf(document.activeElement as HTMLButtonElement);
+    let next = -1;
+    if (event.key === 'ArrowDown') {
+      next = Math.min(rows.length - 1, at + 1);
+    } else if (event.key === 'ArrowUp') {
+      next = Math.max(0, at - 1);
+    } else if (event.key === 'Home') {
+      next = 0;
+    } else if (event.key === 'End') {
+      next = rows.length - 1;
+    }
+    if (next >= 0 && rows[next]) {
+      event.preventDefault();
+      setActive(next);
+      rows[next].focus();
+    }
+  };
+
   const count =
     model.totalSize !== null
       ? trans.__('%1 of %2', model.items.length, model.totalSize)
@@ -189,28 +214,49 @@ export function PipelineList(props: {
           <ul
             className="jp-KFPConnect-pipelines"
             aria-label={trans.__('Pipelines')}
+            aria-busy={model.refreshing}
+            onKeyDown={onListKey}
           >
-            {model.items.map(pipeline => (
-              <li key={pipeline.id}>
-                <button
-                  type="button"
-                  className="jp-KFPConnect-pipeline"
-                  data-pipeline-id={pipeline.id}
-                  onClick={() => onOpen(pipeline)}
-                  title={pipeline.description || pipeline.display_name}
-                >
-                  <span className="jp-KFPConnect-pipelineName">
-                    {pipeline.display_name || pipeline.name}
-                  </span>
-                  <span className="jp-KFPConnect-pipelineMeta">
-                    {formatTime(pipeline.created_at)}
-                  </span>
-                </button>
-              </li>
-            ))}
+            {model.items.map((pipeline, i) => {
+              const name = pipeline.display_name || pipeline.name || pipeline.id;
+              return (
+                <li key={pipeline.id}>
+                  <button
+                    type="button"
+                    className="jp-KFPConnect-pipeline"
+                    data-pipeline-id={pipeline.id}
+                    tabIndex={i === current ? 0 : -1}
+                    onFocus={() => setActive(i)}
+                    onClick={() => onOpen(pipeline)}
+                    title={
+                      pipeline.description
+                        ? `${name}\n${pipeline.description}`
+                        : name
+                    }
+                  >
+                    <span className="jp-KFPConnect-pipelineName">{name}</span>
+                    <span className="jp-KFPConnect-pipelineMeta">
+                      {formatTime(pipeline.created_at)}
+                    </span>
+                    {pipeline.description && (
+                      <span className="jp-KFPConnect-pipelineDesc">
+                        {pipeline.description}
+                      </span>
+                    )}
+                  </button>
+                </li>
+              );
+            })}
           </ul>
         )}
-        {model.loading && (
+        {model.refreshing && (
+          <div
+            className="jp-KFPConnect-progress"
+            role="progressbar"
+            aria-label={trans.__('Refreshing the list')}
+          />
+        )}
+        {model.loading && !model.refreshing && (
           <div className="jp-KFPConnect-listState" aria-live="polite">
             {trans.__('Loading…')}
           </div>

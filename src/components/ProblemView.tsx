@@ -46,6 +46,13 @@ export function ProblemView(props: {
           <strong>{trans.__('Fix:')}</strong> {problem.fix}
         </div>
       )}
+      {typeof problem.details?.kfp_message === 'string' &&
+        problem.details.kfp_message && (
+          <details className="jp-KFPConnect-problemDetails">
+            <summary>{trans.__('Details from Kubeflow Pipelines')}</summary>
+            <pre>{problem.details.kfp_message}</pre>
+          </details>
+        )}
       {problem.yaml && (
         <div className="jp-KFPConnect-yaml">
           <div className="jp-KFPConnect-yamlBar">

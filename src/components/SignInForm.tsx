@@ -112,7 +112,7 @@ export function SignInForm(props: {
               name="username"
               autoComplete="username"
               required
-              placeholder="user@example.com"
+              placeholder={trans.__('Your Kubeflow login (often an email)')}
               value={username}
               onChange={e => setUsername(e.target.value)}
             />

@@ -78,6 +78,8 @@ export class UploadFormModel {
   displayName = '';
   description = '';
   target: IPipeline | null = null;
+  /** The package's own names (from validation), for preselecting its pipeline. */
+  packageNames: string[] = [];
   candidates: IPipeline[] = [];
   candidateSearch = '';
   validating = true;
@@ -117,6 +119,9 @@ export class UploadFormModel {
       const data = await this.service.validate(this.source);
       const summary: ISpecSummary | null = data?.summary ?? data ?? null;
       this.summary = summary;
+      this.packageNames = [data?.name, summary?.name, summary?.display_name]
+        .filter(n => typeof n === 'string' && n)
+        .map(String);
       const specName = summary?.display_name || summary?.name;
       if (specName && this.mode === 'pipeline' && !this._nameEdited) {
         this.name = String(specName);
@@ -134,6 +139,61 @@ export class UploadFormModel {
     } finally {
       this.validating = false;
       this._changed.emit();
+    }
+    if (this.mode === 'version' && !this.target) {
+      await this._preselect();
+    }
+  }
+
+  /**
+   * The names a pipeline must carry to be preselected as this version's home: the package's
+   * `pipelineInfo.name` (and display name), then the file's base name.
+   */
+  matchNames(): string[] {
+    const names = [...this.packageNames, baseName(this.fileName)]
+      .map(n => n.trim().toLowerCase())
+      .filter(Boolean);
+    return [...new Set(names)];
+  }
+
+  /** The candidate whose name matches the package, or null (never just the first one). */
+  findMatch(candidates: IPipeline[]): IPipeline | null {
+    for (const name of this.matchNames()) {
+      const hit = candidates.find(
+        c =>
+          (c.display_name ?? '').toLowerCase() === name ||
+          (c.name ?? '').toLowerCase() === name
+      );
+      if (hit) {
+        return hit;
+      }
+    }
+    return null;
+  }
+
+  /** Preselect the matching pipeline, searching the server by name if the page lacks it. */
+  private async _preselect(): Promise<void> {
+    const local = this.findMatch(this.candidates);
+    if (local) {
+      this.update({ target: local });
+      return;
+    }
+    for (const name of this.matchNames()) {
+      try {
+        const page = await this.service.listPipelines({
+          scope: this.scope,
+          search: name,
+          page_size: 50,
+          sort_by: 'display_name'
+        });
+        const hit = this.findMatch(page.pipelines ?? []);
+        if (hit && !this.target) {
+          this.update({ target: hit });
+          return;
+        }
+      } catch {
+        return; // the candidate search reports failures; the user still chooses by hand
+      }
     }
   }
 
@@ -156,10 +216,10 @@ export class UploadFormModel {
       });
       if (query === this._searchGen) {
         this.candidates = page.pipelines ?? [];
-        if (!this.target && this.candidates.length) {
-          this.target = this.candidates[0];
-        }
         this._changed.emit();
+        if (!this.target && !this.validating && !text.trim()) {
+          await this._preselect();
+        }
       }
     } catch (error) {
       if (query === this._searchGen) {
@@ -399,10 +459,15 @@ function UploadForm(props: {
                 }
                 options={
                   candidates.length
-                    ? candidates.map(c => ({
-                        value: c.id,
-                        label: c.display_name || c.name || c.id
-                      }))
+                    ? [
+                        ...(model.target
+                          ? []
+                          : [{ value: '', label: trans.__('Choose a pipeline…') }]),
+                        ...candidates.map(c => ({
+                          value: c.id,
+                          label: c.display_name || c.name || c.id
+                        }))
+                      ]
                     : [{ value: '', label: trans.__('No matching pipeline') }]
                 }
               />

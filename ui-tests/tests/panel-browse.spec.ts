@@ -84,10 +84,17 @@ test.describe('browsing pipelines', () => {
   }) => {
     const panel = await signedIn(page);
     await (await typeNamespace(panel, 'no-access-here')).press('Enter');
-    const problem = panel.locator('.jp-KFPConnect-list .jp-KFPConnect-problem');
+    // Checked before use: refused with a sentence, KFP's own text folded under details,
+    // and the namespace in use stays what it was.
+    const problem = panel.locator('.jp-KFPConnect-header .jp-KFPConnect-problem');
     await expect(problem).toBeVisible();
-    await expect(problem).toHaveAttribute('data-code', /rbac_denied|kfp_error/);
-    await expect(problem.locator('pre')).toContainText('RoleBinding');
+    await expect(problem).toHaveAttribute('data-code', 'namespace_denied');
+    await expect(problem.locator('.jp-KFPConnect-problemMessage')).toHaveText(
+      'You have no access to namespace no-access-here.'
+    );
+    await expect(problem.locator('details.jp-KFPConnect-problemDetails')).toHaveCount(1);
+    await expect(panel.locator('.jp-KFPConnect-listFooter')).toContainText('of 500');
+    await expect(problem.getByLabel('YAML that fixes it')).toContainText('RoleBinding');
     await expect(problem.getByRole('button', { name: 'Copy YAML' })).toBeVisible();
     await shootBothThemes(page, 'list-rbac-denied', panel);
   });

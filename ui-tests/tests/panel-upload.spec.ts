@@ -84,12 +84,27 @@ test.describe('uploading pipelines', () => {
     await expect(dialog).toHaveCount(0);
     await openPanel(page);
 
-    // 4. Delete the newest version, then the pipeline, each after a confirmation.
-    await detail.getByRole('button', { name: 'Delete version' }).click();
+    // 4. Delete the newest version, then the pipeline, each after a confirmation, from the
+    // overflow menus (no delete button beside the everyday ones); Enter in a confirmation
+    // cancels (Cancel has the focus).
+    await expect(detail.getByRole('button', { name: 'Delete version' })).toHaveCount(0);
+    await detail.getByRole('button', { name: 'More version actions' }).click();
+    await detail.getByRole('menuitem', { name: 'Delete version…' }).click();
+    await expect(
+      page.locator('.jp-Dialog').getByRole('button', { name: 'Cancel' })
+    ).toBeFocused();
+    await expect(page.locator('.jp-Dialog')).toContainText('1 other version remains');
+    await page.keyboard.press('Enter');
+    await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+    await expect(detail.getByText('Versions (2)')).toBeVisible();
+    await detail.getByRole('button', { name: 'More version actions' }).click();
+    await detail.getByRole('menuitem', { name: 'Delete version…' }).click();
     await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
     await expect(detail.getByText('Versions (1)')).toBeVisible();
-    await detail.getByRole('button', { name: 'Delete pipeline' }).click();
+    await detail.getByRole('button', { name: 'More pipeline actions' }).click();
+    await detail.getByRole('menuitem', { name: 'Delete pipeline…' }).click();
     await expect(page.locator('.jp-Dialog')).toContainText(name);
+    await expect(page.locator('.jp-Dialog')).toContainText('its only version');
     await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
     await expect(detail).toHaveCount(0);
     await panel.getByLabel('Search pipelines by name').fill(name);
