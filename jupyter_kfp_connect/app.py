@@ -136,10 +136,13 @@ class KFPConnect(ExtensionApp):
         return {name: getattr(self, name) for name in names}
 
     async def stop_extension(self) -> None:
-        """Close every connection's HTTP pool on server shutdown."""
+        """Close every connection's HTTP pool and stop the package readers on server shutdown."""
         connections = getattr(self, "connections", None)
         if connections is not None:
             await connections.close()
+        from . import package_worker
+
+        package_worker.shutdown()
 
     def initialize_handlers(self) -> None:
         # ExtensionApp joins each pattern onto the server's base_url.

@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from . import k8s_names, packages, pipeline_store
+from . import k8s_names, package_worker, packages, pipeline_store
 from .errors import KFPConnectError
 from .kfp_api import KFPApi
 from .kfp_paths import kfp_id, name_segment
@@ -515,14 +515,14 @@ class PipelinesService:
 
 
 async def validate(data: bytes, filename: str) -> packages.PipelinePackage:
-    """``packages.read_package`` in a thread (YAML parsing of 32 MB must not stall the
-    server), its refusal as the extension's error shape."""
+    """``packages.read_package`` in a worker process (``package_worker``: bounded in time and
+    memory, the server's GIL free), its refusal as the extension's error shape."""
     if not data:
         raise KFPConnectError("invalid_package", f"{filename or 'The file'} is empty.",
                               fix="Choose a compiled pipeline file (kfp.compiler.Compiler).",
                               status=400, details={"filename": filename})
     try:
-        return await asyncio.to_thread(packages.read_package, data, filename)
+        return await package_worker.read_package(data, filename)
     except packages.InvalidPackage as err:
         too_large = err.code == "package_too_large"
         raise KFPConnectError(

@@ -1,0 +1,79 @@
+"""Reading uploaded packages in worker processes: bounded in time and memory, the loop free.
+
+A thread is not enough for ``packages.read_package``: libyaml scans in C while holding the GIL,
+so a big package held the server's event loop for most of a second from its "background"
+thread (tests/handlers/test_event_loop.py), and a thread can neither be stopped nor given a
+memory cap. pebble's process pool kills a worker that overruns its time; the worker's address
+space is capped, so a package that needs more memory fails there, not in the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from . import packages
+
+#: Seconds one package may take to read; a worker still reading then is killed.
+TIME_LIMIT_S = 30.0
+#: Address space of a worker: room for a 32 MB package's YAML, far from the machine's size.
+MEMORY_LIMIT_BYTES = 2 * 1024**3
+
+_lock = threading.Lock()
+_pool: Any = None
+
+
+def _cap_memory(limit: int) -> None:
+    """Runs first in each worker."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # not on this platform: the time limit remains
+        pass
+
+
+def _workers() -> Any:
+    global _pool
+    with _lock:
+        if _pool is None or not _pool.active:
+            from pebble import ProcessPool
+
+            # spawn: forking a multi-threaded server is unsafe; a worker is reused afterwards.
+            _pool = ProcessPool(max_workers=2, max_tasks=50, initializer=_cap_memory,
+                                initargs=(MEMORY_LIMIT_BYTES,),
+                                context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+async def read_package(data: bytes, filename: str) -> packages.PipelinePackage:
+    """``packages.read_package`` in a worker; its refusals raise ``packages.InvalidPackage``."""
+    from pebble import ProcessExpired
+
+    future = _workers().schedule(packages.read_package, args=(data, filename), timeout=TIME_LIMIT_S)
+    try:
+        return await asyncio.wrap_future(future)
+    except FutureTimeout:
+        raise packages.InvalidPackage(
+            f"Reading the package took longer than {TIME_LIMIT_S:.0f} s; it is not a pipeline "
+            "KFP's compiler writes.") from None
+    except MemoryError:
+        raise packages.InvalidPackage(
+            f"Reading the package needs more than {MEMORY_LIMIT_BYTES // 1024**3} GB of memory; "
+            "it is not a pipeline KFP's compiler writes.") from None
+    except ProcessExpired as err:  # killed from outside, or crashed in C (libyaml)
+        raise packages.InvalidPackage(
+            f"The package could not be read (the reader stopped: {err}).") from None
+
+
+def shutdown() -> None:
+    """Stop the workers (the server is stopping)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.stop()
+        pool.join(timeout=5)
