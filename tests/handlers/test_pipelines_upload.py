@@ -12,7 +12,8 @@ import tarfile
 import pytest
 
 from tests.handlers.pipelines_fixtures import *  # noqa: F401,F403
-from tests.handlers.pipelines_fixtures import USER, corpus, error_of
+from tests.handlers.pipelines_fixtures import USER, error_of
+from tests.reference import corpus_files
 
 standalone_only = pytest.mark.parametrize("kfp_mode", ["standalone"])
 
@@ -120,12 +121,9 @@ async def test_duplicate_name_offers_the_existing_pipeline(kfp, sb, namespace, s
 @standalone_only
 async def test_invalid_packages_never_reach_kfp(kfp, sb, jp_root_dir):
     await kfp.connect()
-    files = [p for p in corpus("invalid") if p.values[0] is not None]
-    if not files:
-        pytest.skip("KFP reference corpus not present")
+    files = corpus_files("invalid")
     sb.controls.clear_log()
-    for param in files:
-        path = param.values[0]
+    for path in files:
         code, body = await kfp.upload(path.read_bytes(), path.name)
         assert code == 400, (path.name, body)
         assert error_of(body)["code"] == "invalid_package", (path.name, body)
