@@ -86,7 +86,14 @@ test.describe('browsing pipelines', () => {
     await (await typeNamespace(panel, 'no-access-here')).press('Enter');
     const problem = panel.locator('.jp-KFPConnect-list .jp-KFPConnect-problem');
     await expect(problem).toBeVisible();
-    await expect(problem).toHaveAttribute('data-code', /rbac_denied|kfp_error/);
+    await expect(problem).toHaveAttribute('data-code', 'rbac_denied');
+    // The words a person reads: what was refused, who can fix it.
+    await expect(problem.locator('.jp-KFPConnect-problemMessage')).toContainText(
+      'Kubeflow Pipelines denied access to namespace no-access-here'
+    );
+    await expect(problem.locator('.jp-KFPConnect-problemFix')).toContainText(
+      'Ask the owner of no-access-here to add user@example.com as a contributor'
+    );
     await expect(problem.locator('pre')).toContainText('RoleBinding');
     await expect(problem.getByRole('button', { name: 'Copy YAML' })).toBeVisible();
     await shootBothThemes(page, 'list-rbac-denied', panel);
