@@ -296,9 +296,20 @@ def invalid_credentials(host: str) -> Problem:
 
 
 def kfp_error(status: int, message: str) -> Problem:
+    """KFP's own error answer; the fix says where to look next, by who failed."""
+    if status in (502, 503, 504):
+        fix = ("The gateway could not get an answer from the KFP API server: check that it runs "
+               "(kubectl -n kubeflow get pods -l app=ml-pipeline) and try again in a moment.")
+    elif status >= 500:
+        fix = ("The KFP API server failed on this request: its log says why "
+               "(kubectl -n kubeflow logs deploy/ml-pipeline). Try again; if it repeats, report "
+               "the log lines to your Kubeflow administrator.")
+    else:
+        fix = "KFP refused this request; correct what its message names and try again."
     return Problem(
         "kfp_error",
         f"Kubeflow Pipelines answered {status}: {message}" if message else f"Kubeflow Pipelines answered {status}.",
+        fix=fix,
         status=status if 400 <= status < 500 else 502,
         details={"kfp_status": status},
     )

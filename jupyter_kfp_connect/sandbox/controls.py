@@ -9,7 +9,7 @@ endpoint                 body (JSON)                                            
 GET  /_sandbox/info      -                                                            mode, URLs, demo users
 POST /_sandbox/seed      ``{namespace, count, versions?, prefix?}``                   ``{ids}``
 POST /_sandbox/latency   ``{seconds}``                                                ``{seconds}``
-POST /_sandbox/fail_next ``{n, kind: "500"|"503"|"drop"}``                            ``{n, kind}``
+POST /_sandbox/fail_next ``{n, kind: "500"|"503"|"drop", path?}``                     ``{n, kind, path}``
 POST /_sandbox/expire_sessions  -                                                     ``{expired}``
 GET  /_sandbox/log       -                                                            ``{requests: [...]}``
 DELETE /_sandbox/log     -                                                            ``{}``
@@ -58,6 +58,7 @@ class Controls:
         self._lock = threading.Lock()
         self._latency = 0.0
         self._failures: list[str] = []
+        self._failure_path = ""
         self._log: list[dict[str, Any]] = []
 
     # --- Python API ----------------------------------------------------------------------
@@ -78,8 +79,10 @@ class Controls:
         with self._lock:
             self._latency = float(seconds)
 
-    def fail_next(self, n: int = 1, kind: str = "500") -> None:
-        """The next ``n`` requests fail: KFP's 500, the gateway's 503, or a dropped connection."""
+    def fail_next(self, n: int = 1, kind: str = "500", path: str = "") -> None:
+        """The next ``n`` requests fail: KFP's 500, the gateway's 503, or a dropped connection.
+        With ``path``, only requests whose path starts with it count (``"/dex/"``: Dex is down
+        while the gateway and KFP still answer)."""
         kind = str(kind)
         if kind not in FAIL_KINDS:
             raise ValueError(f"kind must be one of {FAIL_KINDS}, not {kind!r}")
@@ -87,6 +90,7 @@ class Controls:
             raise ValueError("n must be >= 0")
         with self._lock:
             self._failures = [kind] * int(n)
+            self._failure_path = str(path)
 
     def seed_runs(self, experiment_id: str, count: int, version_id: str, spacing: float = 5.0) -> list[str]:
         """``count`` finished runs of a version in an experiment, ``spacing`` seconds apart."""
@@ -131,6 +135,7 @@ class Controls:
         with self._lock:
             self._latency = 0.0
             self._failures.clear()
+            self._failure_path = ""
             self._log.clear()
         self.sandbox.front.reset()
         self.sandbox.rbac.reset()
@@ -164,7 +169,8 @@ class Controls:
         with self._lock:
             self._log.append(entry)
             delay = self._latency
-            failure = self._failures.pop(0) if self._failures else None
+            hit = self._failures and request.path.startswith(self._failure_path)
+            failure = self._failures.pop(0) if hit else None
         self._record_on_finish(handler, entry)
         if delay:
             await asyncio.sleep(delay)
@@ -281,9 +287,9 @@ class LatencyControl(_ControlHandler):
 class FailNextControl(_ControlHandler):
     def post(self) -> None:
         b = self.body()
-        n, kind = int(b.get("n", 1)), str(b.get("kind", "500"))
-        self.controls.fail_next(n, kind)
-        self.reply({"n": n, "kind": kind})
+        n, kind, path = int(b.get("n", 1)), str(b.get("kind", "500")), str(b.get("path", ""))
+        self.controls.fail_next(n, kind, path)
+        self.reply({"n": n, "kind": kind, "path": path})
 
 
 class ExpireSessionsControl(_ControlHandler):

@@ -1,12 +1,9 @@
 import { ApiError, KFPService } from '../api';
 import { ConnectionModel, PipelineListModel } from '../model';
 import { readSettings } from '../settings';
-import { IPipeline, IProblem } from '../tokens';
+import { IPipeline } from '../tokens';
 import { runUpload } from '../uploads';
-
-function problem(code: string, status = 400, details = {}): IProblem {
-  return { code, message: code, fix: '', yaml: '', status, details };
-}
+import { recorded, recordedError } from './recorded';
 
 /** A fake server: records each call, answers from `handler`. */
 function fakeServer(handler: (endPoint: string, init: RequestInit) => any) {
@@ -27,11 +24,16 @@ function pipelineServer(total: number) {
   return fakeServer(pipelinePages(total));
 }
 
+/** A pipeline as the server lists it, with another id and name. */
+function listedPipeline(id: string, display_name: string): IPipeline {
+  const [template] = recorded('pipelines_page').pipelines;
+  return { ...template, id, name: display_name, display_name };
+}
+
 function pipelinePages(total: number) {
-  const all: IPipeline[] = Array.from({ length: total }, (_, i) => ({
-    id: `id-${total - i}`,
-    display_name: `pipeline-${String(total - i).padStart(5, '0')}`
-  }));
+  const all: IPipeline[] = Array.from({ length: total }, (_, i) =>
+    listedPipeline(`id-${total - i}`, `pipeline-${String(total - i).padStart(5, '0')}`)
+  );
   return (endPoint: string) => {
     const url = new URL(endPoint, 'http://x/');
     const search = url.searchParams.get('search') ?? '';
@@ -178,7 +180,7 @@ describe('PipelineListModel', () => {
   it('keeps the diagnosis of a failed page and hands it to the error handler', async () => {
     const seen: string[] = [];
     const { service, calls } = fakeServer(
-      () => new ApiError(problem('session_expired', 401))
+      () => recordedError('session_expired')
     );
     const list = new PipelineListModel(service, OPTIONS, error => {
       seen.push((error as ApiError).code);
@@ -197,7 +199,7 @@ describe('PipelineListModel', () => {
     const { service, calls } = fakeServer(endPoint => {
       if (failNext) {
         failNext = false;
-        return new ApiError(problem('unreachable', 502));
+        return recordedError('unreachable');
       }
       return pages(endPoint);
     });
@@ -215,13 +217,7 @@ describe('PipelineListModel', () => {
 });
 
 describe('ConnectionModel', () => {
-  const connected = {
-    state: 'connected',
-    host: 'h',
-    namespace: 'ns',
-    auth: 'dex',
-    username: 'u'
-  };
+  const connected = recorded('status_connected');
 
   it('signs in, and announces the new context once', async () => {
     const { service, calls } = fakeServer(endPoint =>
@@ -241,7 +237,7 @@ describe('ConnectionModel', () => {
   it('keeps the reason of a failed sign-in and stays signed out', async () => {
     const { service } = fakeServer(endPoint =>
       endPoint === 'login'
-        ? new ApiError(problem('invalid_credentials', 401))
+        ? recordedError('invalid_credentials')
         : {}
     );
     const model = new ConnectionModel(service);
@@ -259,13 +255,13 @@ describe('ConnectionModel', () => {
     const model = new ConnectionModel(service);
     await model.refreshStatus();
     state = 'expired';
-    model.handleError(new ApiError(problem('session_expired', 401)));
+    model.handleError(recordedError('session_expired'));
     await new Promise(resolve => setTimeout(resolve, 0));
     expect(calls.filter(c => c.endPoint === 'status')).toHaveLength(2);
     expect(model.status?.state).toBe('expired');
     expect(model.problem?.code).toBe('session_expired');
     // Other failures are the caller's to show; no status round trip.
-    model.handleError(new ApiError(problem('not_found', 404)));
+    model.handleError(recordedError('not_found'));
     expect(calls.filter(c => c.endPoint === 'status')).toHaveLength(2);
   });
 
@@ -302,7 +298,7 @@ describe('runUpload', () => {
   it('turns a duplicate name into an offer for the existing pipeline', async () => {
     const { service } = fakeServer(
       () =>
-        new ApiError(problem('duplicate_name', 409, { name: 'hello', pipeline_id: 'p1' }))
+        recordedError('duplicate_name', { name: 'hello', pipeline_id: 'p1' })
     );
     const outcome = await runUpload(service, base);
     expect(outcome).toMatchObject({
@@ -314,11 +310,13 @@ describe('runUpload', () => {
   it('finds the existing pipeline by exact name when the error does not say', async () => {
     const { service } = fakeServer(endPoint =>
       endPoint === 'pipelines'
-        ? new ApiError(problem('duplicate_name', 409))
+        ? // KFP's own 409 (a race past the server's check) names no pipeline id.
+          recordedError('duplicate_name', { name: 'hello', pipeline_id: '' })
         : {
+            ...recorded('pipelines_page'),
             pipelines: [
-              { id: 'p2', display_name: 'hello-world' },
-              { id: 'p1', display_name: 'hello' }
+              listedPipeline('p2', 'hello-world'),
+              listedPipeline('p1', 'hello')
             ]
           }
     );
@@ -328,17 +326,17 @@ describe('runUpload', () => {
 
   it('passes an invalid package problem through without an offer', async () => {
     const { service } = fakeServer(
-      () => new ApiError(problem('invalid_package', 400))
+      () => recordedError('invalid_package')
     );
     const outcome = await runUpload(service, base);
     expect(outcome).toMatchObject({ ok: false, duplicate: null });
   });
 
   it('uploads a version to the chosen pipeline', async () => {
-    const { service, calls } = fakeServer(() => ({
-      pipeline: { id: 'p1' },
-      version: { id: 'v2', pipeline_id: 'p1' }
-    }));
+    const created = recorded('upload_created');
+    created.pipeline.id = created.version.pipeline_id = 'p1';
+    created.version.id = 'v2';
+    const { service, calls } = fakeServer(() => created);
     const outcome = await runUpload(service, {
       ...base,
       mode: 'version',

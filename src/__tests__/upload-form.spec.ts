@@ -1,20 +1,16 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { ApiError, KFPService } from '../api';
-import { IProblem } from '../tokens';
+import { KFPService } from '../api';
 import { UploadFormModel } from '../components/UploadDialog';
-
-function problem(code: string, status: number): IProblem {
-  return { code, message: code, fix: '', yaml: '', status, details: {} };
-}
+import { recorded, recordedError } from './recorded';
 
 describe('UploadFormModel', () => {
   it('hands a failed upload to the connection (an expired session asks to sign in again)', async () => {
     const request = async (endPoint: string) => {
       if (endPoint === 'validate') {
-        return { valid: true, name: 'hello', summary: { tasks: [], parameters: [] } };
+        return recorded('validate_ok');
       }
-      throw new ApiError(problem('session_expired', 401));
+      throw recordedError('session_expired');
     };
     const seen: string[] = [];
     const form = new UploadFormModel(

@@ -22,6 +22,15 @@ def dex_sb(sandbox_factory):
     return sandbox_factory("dex")
 
 
+async def until(condition, timeout: float = 10.0) -> None:
+    """Wait for ``condition()`` to hold (checked as the event loop runs), or fail the test."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "the condition never held"
+        await asyncio.sleep(0.005)
+
+
 def connection_for(sb) -> Connection:
     return Connection("tester", resolve({"host": sb.kfp_host}, {}))
 
@@ -117,8 +126,9 @@ def test_secrets_never_print(tmp_path):
     assert cookies.headers() == {"Cookie": "oauth2_proxy_kubeflow=abc123; other=xyz"}
     assert "abc123" not in repr(cookies.describe())
     assert SessionCookies.parse("abc123", "authservice_session").names() == ["authservice_session"]
-    with pytest.raises(KFPConnectError):
+    with pytest.raises(KFPConnectError) as err:
         SessionCookies.parse("abc123")
+    assert err.value.code == "bad_request" and "abc123" not in str(err.value.problem), err.value.problem
     assert BearerToken("Bearer tok").headers() == {"Authorization": "Bearer tok"}
 
 
@@ -168,9 +178,11 @@ async def test_sign_out_during_a_renewal_stays_signed_out(dex_sb):
     try:
         await conn.login(auth="dex", username=USER, password=PASSWORD, keep_signed_in=True)
         dex_sb.controls.expire_sessions()
+        dex_sb.controls.clear_log()
         dex_sb.controls.latency(0.1)  # the Dex walk takes several requests: time to sign out
         pending = asyncio.ensure_future(conn.request("GET", "pipelines", params={"namespace": NAMESPACE}))
-        await asyncio.sleep(0.25)
+        await until(lambda: any(e["path"].startswith("/dex/") for e in dex_sb.controls.request_log()))
+        assert not pending.done()  # the renewal is walking through Dex right now
         conn.logout()
         with pytest.raises(KFPConnectError) as err:
             await pending
@@ -272,30 +284,28 @@ async def test_a_failed_sign_in_keeps_the_session_that_works(dex_sb):
             await conn.login(auth="dex", username=USER, password=PASSWORD, namespace="Not_A_Namespace")
         assert err.value.code == "bad_request" and conn.state == "connected"
         conn.logout()
-        with pytest.raises(KFPConnectError):  # signed out first: nothing to keep
+        with pytest.raises(KFPConnectError) as err:  # signed out first: nothing to keep
             await conn.login(auth="dex", username=USER, password="typo")
+        assert err.value.code == "invalid_credentials"
         assert conn.state == "signed_out"
     finally:
         await conn.close()
 
 
-async def test_dex_down_during_a_renewal_keeps_the_password_and_says_why(dex_sb, monkeypatch):
+async def test_dex_down_during_a_renewal_keeps_the_password_and_says_why(dex_sb):
+    """Dex itself is down (the gateway drops its requests) while KFP still answers."""
     conn = connection_for(dex_sb)
     try:
         await conn.login(auth="dex", username=USER, password=PASSWORD, keep_signed_in=True)
         dex_sb.controls.expire_sessions()
-        real = Connection._dex_credentials
-
-        async def dex_down(self, *args):
-            raise KFPConnectError("unreachable", "Cannot reach Dex: connection refused.", status=502)
-
-        monkeypatch.setattr(Connection, "_dex_credentials", dex_down)
+        dex_sb.controls.clear_log()
+        dex_sb.controls.fail_next(1, "drop", path="/dex/")
         with pytest.raises(KFPConnectError) as err:
             await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
-        assert err.value.code == "unreachable"  # the cause, not a bare "session expired"
+        assert err.value.code == "unreachable", err.value.problem  # the cause, not "session expired"
         assert conn.state == "expired" and conn.keep_signed_in and conn.problem.code == "unreachable"
-        monkeypatch.setattr(Connection, "_dex_credentials", real)  # Dex is back
-        answer = await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
+        assert [e["status"] for e in dex_sb.controls.request_log() if e["path"].startswith("/dex/")][:1] == ["dropped"]
+        answer = await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})  # Dex is back
         assert answer.status_code == 200 and conn.state == "connected"
     finally:
         await conn.close()

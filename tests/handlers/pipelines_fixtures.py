@@ -5,7 +5,6 @@ Import with ``from tests.handlers.pipelines_fixtures import *``."""
 # No "from __future__ import annotations": kfp reads component annotations as real types.
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +16,6 @@ from tests.connection.kfp_fixtures import (  # noqa: F401  (fixtures re-exported
 
 API = "/apis/v2beta1"
 UPLOAD_PATH = f"{API}/pipelines/upload"
-REFERENCE = Path(__file__).parents[2] / ".." / "shared" / "kfp-reference" / "pipelines"
 
 
 def _build_pipeline():
@@ -134,9 +132,3 @@ def multipart(data: bytes, filename: str, **fields: str) -> tuple[bytes, str]:
 def error_of(body: Any) -> dict[str, Any]:
     return body["error"]
 
-
-def corpus(kind: str) -> list:
-    folder = REFERENCE / kind
-    if not folder.is_dir():
-        return [pytest.param(None, marks=pytest.mark.skip(reason="KFP reference corpus not present"))]
-    return [pytest.param(path, id=path.name) for path in sorted(folder.iterdir())]

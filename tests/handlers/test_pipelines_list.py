@@ -155,7 +155,9 @@ async def test_unknown_pipeline_is_not_found(kfp):
 @pytest.mark.parametrize("kfp_mode", ["dex"], indirect=True)  # standalone KFP needs no sign-in
 async def test_list_needs_a_signed_in_connection(kfp, sb):
     code, body = await kfp("GET", "pipelines")
-    assert code >= 400 and error_of(body)["code"] == "not_signed_in", body
+    problem = error_of(body)
+    assert code == 401 and problem["code"] == "not_signed_in", body
+    assert problem["message"] and problem["fix"], body
 
 
 def test_ui_link_format():

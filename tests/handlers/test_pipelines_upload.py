@@ -12,7 +12,8 @@ import tarfile
 import pytest
 
 from tests.handlers.pipelines_fixtures import *  # noqa: F401,F403
-from tests.handlers.pipelines_fixtures import USER, corpus, error_of
+from tests.handlers.pipelines_fixtures import USER, error_of
+from tests.reference import corpus_files
 
 standalone_only = pytest.mark.parametrize("kfp_mode", ["standalone"])
 
@@ -120,12 +121,9 @@ async def test_duplicate_name_offers_the_existing_pipeline(kfp, sb, namespace, s
 @standalone_only
 async def test_invalid_packages_never_reach_kfp(kfp, sb, jp_root_dir):
     await kfp.connect()
-    files = [p for p in corpus("invalid") if p.values[0] is not None]
-    if not files:
-        pytest.skip("KFP reference corpus not present")
+    files = corpus_files("invalid")
     sb.controls.clear_log()
-    for param in files:
-        path = param.values[0]
+    for path in files:
         code, body = await kfp.upload(path.read_bytes(), path.name)
         assert code == 400, (path.name, body)
         assert error_of(body)["code"] == "invalid_package", (path.name, body)
@@ -209,8 +207,11 @@ async def test_failed_upload_leaves_nothing_behind(kfp, sb, namespace, scaler_ya
     monkeypatch.setattr(store, "create_pipeline_and_version", pipeline_then_failing_version)
     await kfp.connect()
     code, body = await kfp.upload(scaler_yaml, "scaler.yaml", name="half-made")
-    assert code >= 500, body
-    assert error_of(body)["code"] == "kfp_error"
+    problem = error_of(body)
+    assert code == 502 and problem["code"] == "kfp_error", body
+    assert problem["message"] == ("Kubeflow Pipelines answered 500: Failed to create a pipeline "
+                                  "version: injected storage failure"), body
+    assert "logs deploy/ml-pipeline" in problem["fix"], body
     assert error_of(body)["details"].get("cleaned_up") is True
     assert _pipelines_named(sb, namespace, "half-made") is None
     assert store.counts()["pipelines"] == 0
@@ -232,7 +233,10 @@ async def test_failed_version_upload_leaves_nothing_behind(kfp, sb, scaler_yaml,
 
     monkeypatch.setattr(store, "create_version", stored_then_failing)
     code, body = await kfp.upload(scaler_yaml, "scaler.yaml", path=f"pipelines/{pid}/versions", name="v2")
-    assert code >= 500 and error_of(body)["details"].get("cleaned_up") is True, body
+    problem = error_of(body)
+    assert code == 502 and problem["code"] == "kfp_error", body
+    assert problem["details"] == {"kfp_status": 500, "cleaned_up": True}, body
+    assert "injected failure after insert" in problem["message"] and problem["fix"], body
     _rows, total, _ = store.list_versions(pid, _versions_query())
     assert total == 1
 
@@ -254,7 +258,10 @@ async def test_lost_answer_is_reported_and_nothing_left(kfp, sb, namespace, scal
     for method in ("get_pipeline_by_name", "list_pipelines"):
         monkeypatch.setattr(sb.store, method, failing_after_first_lookup(getattr(sb.store, method)))
     code, body = await kfp.upload(scaler_yaml, "scaler.yaml", name="lost")
-    assert code >= 500, body
+    problem = error_of(body)
+    assert code == 502 and problem["code"] == "kfp_error", body
+    assert problem["details"]["kfp_status"] == 503 and "reset reason" in problem["message"], body
+    assert "get pods -l app=ml-pipeline" in problem["fix"], body
     assert len(lookups) == 2  # looked again after the failure
     assert _pipelines_named(sb, namespace, "lost") is None
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from jupyter_kfp_connect.packages import MAX_PACKAGE_BYTES
+from tests.reference import corpus
 
 API = "/apis/v2beta1"
 
@@ -178,13 +179,7 @@ def test_gateway_prefix_serves_the_same_api(http, upload, compiled) -> None:
     assert [p["pipeline_id"] for p in listed] == [created["pipeline_id"]]
 
 
-def _reference(kind: str) -> list:
-    from tests.sandbox.test_packages import _corpus
-
-    return _corpus(kind)
-
-
-@pytest.mark.parametrize("path", _reference("valid"))
+@pytest.mark.parametrize("path", corpus("valid"))
 def test_upload_accepts_every_package_kfp_accepts(http, upload, path) -> None:
     response = upload(path.read_bytes(), filename=path.name, name=f"ref-{path.stem}")
     assert response.status_code == 200, response.text
@@ -193,7 +188,7 @@ def test_upload_accepts_every_package_kfp_accepts(http, upload, path) -> None:
     assert len(versions) == 1 and versions[0]["pipeline_spec"]
 
 
-@pytest.mark.parametrize("path", _reference("invalid"))
+@pytest.mark.parametrize("path", corpus("invalid"))
 def test_upload_refuses_every_package_kfp_refuses_with_400(http, upload, path) -> None:
     response = upload(path.read_bytes(), filename=path.name, name=f"ref-{path.stem}")
     assert response.status_code == 400, response.text

@@ -16,18 +16,9 @@ import yaml
 from jupyter_kfp_connect.packages import (
     MAX_PACKAGE_BYTES, InvalidPackage, read_package, summarize,
 )
+from tests.reference import corpus
 
-REFERENCE = Path(__file__).parents[2] / ".." / "shared" / "kfp-reference" / "pipelines"
-
-
-def _corpus(kind: str) -> list:
-    folder = REFERENCE / kind
-    if not folder.is_dir():
-        return [pytest.param(None, marks=pytest.mark.skip(reason="KFP reference corpus not present"))]
-    return [pytest.param(path, id=path.name) for path in sorted(folder.iterdir())]
-
-
-@pytest.mark.parametrize("path", _corpus("valid"))
+@pytest.mark.parametrize("path", corpus("valid"))
 def test_accepts_every_package_kfp_accepts(path: Path) -> None:
     package = read_package(path.read_bytes(), path.name)
     documents = [d for d in yaml.safe_load_all(path.read_text()) if d]
@@ -41,7 +32,7 @@ def test_accepts_every_package_kfp_accepts(path: Path) -> None:
     assert {t["name"] for t in summary["tasks"]} == set(spec["root"]["dag"]["tasks"])
 
 
-@pytest.mark.parametrize("path", _corpus("invalid"))
+@pytest.mark.parametrize("path", corpus("invalid"))
 def test_refuses_every_package_kfp_refuses(path: Path) -> None:
     with pytest.raises(InvalidPackage) as caught:
         read_package(path.read_bytes(), path.name)

@@ -92,6 +92,10 @@ test.describe('browsing pipelines', () => {
     await expect(problem.locator('.jp-KFPConnect-problemMessage')).toHaveText(
       'You have no access to namespace no-access-here.'
     );
+    // The words a person reads: what was refused, who can fix it; KFP's own text folded below.
+    await expect(problem.locator('.jp-KFPConnect-problemFix')).toContainText(
+      'Ask the owner of no-access-here to add user@example.com as a contributor'
+    );
     await expect(problem.locator('details.jp-KFPConnect-problemDetails')).toHaveCount(1);
     await expect(panel.locator('.jp-KFPConnect-listFooter')).toContainText('of 500');
     await expect(problem.getByLabel('YAML that fixes it')).toContainText('RoleBinding');

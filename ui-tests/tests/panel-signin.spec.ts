@@ -21,6 +21,12 @@ test.describe('sign-in and diagnosis', () => {
     await signIn(page, 'not-the-password');
     const problem = panel.locator('.jp-KFPConnect-problem');
     await expect(problem).toHaveAttribute('data-code', 'invalid_credentials');
+    await expect(problem.locator('.jp-KFPConnect-problemMessage')).toContainText(
+      'Kubeflow rejected the username or password'
+    );
+    await expect(problem.locator('.jp-KFPConnect-problemFix')).toHaveText(
+      'Fix: Check the email address, password and connector (local or ldap) and try again.'
+    );
     // The password never stays in the form.
     await expect(panel.getByLabel('Password', { exact: true })).toHaveValue('');
     await shootBothThemes(page, 'signin-wrong-password', panel);
@@ -53,10 +59,16 @@ test.describe('sign-in and diagnosis', () => {
 
     // Signed out, the check explains what is missing and how to fix it.
     await panel.getByRole('button', { name: 'Check connection' }).click();
-    await expect(
-      panel.locator('.jp-KFPConnect-check-result .jp-KFPConnect-problem')
-    ).toHaveAttribute('data-code', 'not_signed_in');
-    await expect(panel.locator('.jp-KFPConnect-problemFix').first()).toBeVisible();
+    const checked = panel.locator(
+      '.jp-KFPConnect-check-result .jp-KFPConnect-problem'
+    );
+    await expect(checked).toHaveAttribute('data-code', 'not_signed_in');
+    await expect(checked.locator('.jp-KFPConnect-problemMessage')).toContainText(
+      'Not signed in to Kubeflow Pipelines at'
+    );
+    await expect(checked.locator('.jp-KFPConnect-problemFix')).toHaveText(
+      'Fix: Sign in with your Kubeflow (Dex) account, or paste a bearer token or a session cookie.'
+    );
     await shootBothThemes(page, 'check-signed-out', panel);
   });
 });

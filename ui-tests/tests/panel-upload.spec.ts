@@ -59,9 +59,10 @@ test.describe('uploading pipelines', () => {
     dialog = await uploadFromFileBrowser(page, 'hello_pipeline.yaml');
     await dialog.getByLabel('Pipeline name').fill(name);
     await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
-    await expect(dialog.locator('.jp-KFPConnect-problem')).toHaveAttribute(
-      'data-code',
-      'duplicate_name'
+    const duplicate = dialog.locator('.jp-KFPConnect-problem');
+    await expect(duplicate).toHaveAttribute('data-code', 'duplicate_name');
+    await expect(duplicate.locator('.jp-KFPConnect-problemMessage')).toHaveText(
+      `A pipeline named '${name}' already exists in namespace kubeflow-user-example-com.`
     );
     const offer = dialog.getByRole('button', {
       name: `Upload as a new version of “${name}”`
