@@ -42,10 +42,12 @@ def _workers() -> Any:
         if _pool is None or not _pool.active:
             from pebble import ProcessPool
 
-            # spawn: forking a multi-threaded server is unsafe; a worker is reused afterwards.
+            # forkserver: forking the multi-threaded server itself is unsafe; the fork server is
+            # started once per process with the reader imported, so a new worker costs a fork.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([packages.__name__])
             _pool = ProcessPool(max_workers=2, max_tasks=50, initializer=_cap_memory,
-                                initargs=(MEMORY_LIMIT_BYTES,),
-                                context=multiprocessing.get_context("spawn"))
+                                initargs=(MEMORY_LIMIT_BYTES,), context=context)
         return _pool
 
 
@@ -53,7 +55,8 @@ async def read_package(data: bytes, filename: str) -> packages.PipelinePackage:
     """``packages.read_package`` in a worker; its refusals raise ``packages.InvalidPackage``."""
     from pebble import ProcessExpired
 
-    future = _workers().schedule(packages.read_package, args=(data, filename), timeout=TIME_LIMIT_S)
+    pool = await asyncio.to_thread(_workers)  # the first call starts the fork server: seconds
+    future = pool.schedule(packages.read_package, args=(data, filename), timeout=TIME_LIMIT_S)
     try:
         return await asyncio.wrap_future(future)
     except FutureTimeout:
