@@ -20,5 +20,6 @@ async def test_download_returns_the_stored_spec(kfp, sb, namespace, scaler_yaml)
     original = [d for d in yaml.safe_load_all(scaler_yaml) if d]
     assert docs[0]["pipelineInfo"] == original[0]["pipelineInfo"]
     assert docs[0]["root"] == original[0]["root"]
-    code, body = await kfp("GET", f"pipelines/{pid}/versions/no-such-version/package")
-    assert code == 404 and error_of(body)["code"] == "not_found"
+    missing = "00000000-0000-4000-8000-000000000000"  # an id (not one is refused as bad_request)
+    code, body = await kfp("GET", f"pipelines/{pid}/versions/{missing}/package")
+    assert code == 404 and error_of(body)["code"] == "not_found", body
