@@ -8,6 +8,7 @@ variables and the user's settings is written down in ``connection/config.py``.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
@@ -128,6 +129,12 @@ class KFPConnect(ExtensionApp):
         self.kernel_secrets = KernelSecrets()
         hand_secrets_to_kernels(self.serverapp.kernel_manager, self.kernel_secrets)
         self._share_with_kernels()
+        from . import package_worker
+
+        # The package readers' fork server takes seconds to start: do it now, in the background,
+        # so the first upload does not wait for it.
+        threading.Thread(target=package_worker.warm, name="kfp-connect-package-workers",
+                         daemon=True).start()
 
     def _connection_traits(self) -> dict:
         """The traitlet values the connection config reads (see connection/config.py)."""

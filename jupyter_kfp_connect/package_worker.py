@@ -51,6 +51,16 @@ def _workers() -> Any:
         return _pool
 
 
+def warm() -> None:
+    """Start the fork server and the workers ahead of the first package (runs in a thread)."""
+    import os
+
+    try:
+        _workers().schedule(os.getpid).result(timeout=120)  # a worker exists once this returns
+    except Exception:  # noqa: BLE001 - the first read tries again and reports
+        pass
+
+
 async def read_package(data: bytes, filename: str) -> packages.PipelinePackage:
     """``packages.read_package`` in a worker; its refusals raise ``packages.InvalidPackage``."""
     from pebble import ProcessExpired

@@ -56,5 +56,13 @@ test.describe('Kubernetes manifests and display names', () => {
     await expect(
       page.locator('.jp-DirListing-item', { hasText: '.k8s.yaml' }).first()
     ).toBeVisible();
+
+    // Leave the demo namespace as it was: the other specs count its 500 pipelines.
+    await page.sidebar.openTab('jp-kfp-connect-panel');
+    await detail.getByRole('button', { name: 'More pipeline actions' }).click();
+    await detail.getByRole('menuitem', { name: 'Delete pipeline…' }).click();
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect(detail).toHaveCount(0);
+    await expect(panel.locator('.jp-KFPConnect-listFooter')).toContainText('of 500');
   });
 });
