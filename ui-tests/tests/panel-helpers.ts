@@ -76,12 +76,13 @@ export async function sandboxControl(
   request: APIRequestContext,
   control: string,
   data: object = {}
-): Promise<void> {
+): Promise<any> {
   const reply = await request.post(`${SANDBOX}/_sandbox/${control}`, {
     data,
     headers: { 'X-Sandbox-Token': process.env.KFP_SANDBOX_TOKEN ?? '' }
   });
   expect(reply.ok()).toBe(true);
+  return reply.json();
 }
 
 /** Choose "Other namespace…" and type `name`; returns the field (press Enter to use it). */

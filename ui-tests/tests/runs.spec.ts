@@ -3,7 +3,6 @@ import { Locator } from '@playwright/test';
 
 import {
   DEMO_USER,
-  SANDBOX,
   putFixture,
   sandboxControl,
   SHOTS,
@@ -214,10 +213,12 @@ test.describe('runs', () => {
       namespace,
       role: 'edit'
     });
-    const seeded = await request.post(`${SANDBOX}/_sandbox/seed`, {
-      data: { namespace, count: 1, prefix: 'bench' }
+    const seeded = await sandboxControl(request, 'seed', {
+      namespace,
+      count: 1,
+      prefix: 'bench'
     });
-    const pipelineId: string = (await seeded.json()).ids[0];
+    const pipelineId: string = seeded.ids[0];
     const panel = await signedIn(page);
     await (await typeNamespace(panel, namespace)).press('Enter');
     await expect(panel.locator('#jp-KFPConnect-namespace-select')).toHaveValue(namespace);
