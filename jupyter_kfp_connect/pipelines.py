@@ -76,20 +76,25 @@ class ListRequest:
         scope = (scope or "private").lower()
         if scope not in SCOPES:
             raise _bad_request(f"scope must be 'private' or 'shared', not {scope!r}.")
-        try:
-            size = int(page_size or DEFAULT_PAGE_SIZE)
-        except (TypeError, ValueError):
-            raise _bad_request(f"page_size must be a whole number, not {page_size!r}.") from None
-        if not 1 <= size <= MAX_PAGE_SIZE:
-            raise _bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE} (KFP's limit).")
-        sort = (sort_by or DEFAULT_SORT).strip()
-        match = _SORT_RE.match(sort)
-        if not match or match.group(1).lower() not in SORT_KEYS:
-            raise _bad_request(
-                f"sort_by {sort_by!r} is not understood: use one of {', '.join(SORT_KEYS)}, "
-                "optionally followed by 'asc' or 'desc'.")
-        sort = match.group(1).lower() + (f" {match.group(2).lower()}" if match.group(2) else "")
+        size, sort = page_size_and_sort(page_size, sort_by, SORT_KEYS)
         return cls(scope, namespace.strip(), page_token, size, sort, search.strip())
+
+
+def page_size_and_sort(page_size: str | int, sort_by: str, sort_keys: tuple[str, ...]) -> tuple[int, str]:
+    """KFP's paging and sort rules, checked before asking KFP (shared by the runs list)."""
+    try:
+        size = int(page_size or DEFAULT_PAGE_SIZE)
+    except (TypeError, ValueError):
+        raise _bad_request(f"page_size must be a whole number, not {page_size!r}.") from None
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise _bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE} (KFP's limit).")
+    sort = (sort_by or DEFAULT_SORT).strip()
+    match = _SORT_RE.match(sort)
+    if not match or match.group(1).lower() not in sort_keys:
+        raise _bad_request(
+            f"sort_by {sort_by!r} is not understood: use one of {', '.join(sort_keys)}, "
+            "optionally followed by 'asc' or 'desc'.")
+    return size, match.group(1).lower() + (f" {match.group(2).lower()}" if match.group(2) else "")
 
 
 def name_filter(search: str, *, like: bool = True) -> str:

@@ -26,7 +26,6 @@ import base64
 import binascii
 import json
 import math
-import re
 import time
 import weakref
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from . import packages
 from .errors import KFPConnectError
 from .kfp_api import KFPApi
 from .kfp_paths import kfp_id
+from .pipelines import page_size_and_sort
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200  # KFP's ceiling
@@ -56,7 +56,6 @@ NAME_TTL = 300.0
 NAME_CACHE_SIZE = 2000
 SPEC_CACHE_SIZE = 64
 MAX_NAME_LENGTH = 128
-_SORT_RE = re.compile(r"^\s*([a-z_]+)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
 _EPOCH = "1970-01-01T00:00:00Z"
 
 
@@ -208,18 +207,7 @@ class RunListRequest:
     def parse(cls, *, page_token: str = "", page_size: str | int = "", sort_by: str = "",
               state: str = "", pipeline_id: str = "", pipeline_version_id: str = "",
               experiment_id: str = "", search: str = "", archived: str | bool = "") -> RunListRequest:
-        try:
-            size = int(page_size or DEFAULT_PAGE_SIZE)
-        except (TypeError, ValueError):
-            raise _bad_request(f"page_size must be a whole number, not {page_size!r}.") from None
-        if not 1 <= size <= MAX_PAGE_SIZE:
-            raise _bad_request(f"page_size must be between 1 and {MAX_PAGE_SIZE} (KFP's limit).")
-        sort = (sort_by or DEFAULT_SORT).strip()
-        match = _SORT_RE.match(sort)
-        if not match or match.group(1).lower() not in SORT_KEYS:
-            raise _bad_request(f"sort_by {sort_by!r} is not understood: use one of {', '.join(SORT_KEYS)}, "
-                               "optionally followed by 'asc' or 'desc'.")
-        sort = match.group(1).lower() + (f" {match.group(2).lower()}" if match.group(2) else "")
+        size, sort = page_size_and_sort(page_size, sort_by, SORT_KEYS)
         state = (state or "").strip().upper()
         if state and state not in STATES:
             raise _bad_request(f"state {state!r} is not a KFP run state: use one of {', '.join(STATES)}.")
