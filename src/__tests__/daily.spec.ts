@@ -4,21 +4,9 @@ import { ApiError, KFPService } from '../api';
 import { UploadFormModel } from '../components/UploadDialog';
 import { ConnectionModel } from '../model';
 import { IPipeline, IProblem } from '../tokens';
+import { fakeServer } from './fakeServer';
 
 const trans = nullTranslator.load('jupyter_kfp_connect');
-
-function fakeServer(handler: (endPoint: string, init: RequestInit) => any) {
-  const calls: { endPoint: string; init: RequestInit }[] = [];
-  const request = async (endPoint: string, init: RequestInit = {}) => {
-    calls.push({ endPoint, init });
-    const answer = await handler(endPoint, init);
-    if (answer instanceof ApiError) {
-      throw answer;
-    }
-    return answer;
-  };
-  return { service: new KFPService(request as any), calls };
-}
 
 /** Pipelines sorted by name, with KFP's substring search. */
 function pipelines(all: IPipeline[], packageName: string) {

@@ -1,23 +1,11 @@
-import { ApiError, KFPService } from '../api';
+import { ApiError } from '../api';
 import { ConnectionModel, PipelineListModel } from '../model';
 import { readSettings } from '../settings';
 import { IPipeline } from '../tokens';
 import { runUpload } from '../uploads';
 import { recorded, recordedError } from './recorded';
+import { fakeServer } from './fakeServer';
 
-/** A fake server: records each call, answers from `handler`. */
-function fakeServer(handler: (endPoint: string, init: RequestInit) => any) {
-  const calls: { endPoint: string; init: RequestInit }[] = [];
-  const request = async (endPoint: string, init: RequestInit = {}) => {
-    calls.push({ endPoint, init });
-    const answer = await handler(endPoint, init);
-    if (answer instanceof ApiError) {
-      throw answer;
-    }
-    return answer;
-  };
-  return { service: new KFPService(request as any), calls };
-}
 
 /** `total` pipelines served `page_size` at a time, newest first, with a name search. */
 function pipelineServer(total: number) {

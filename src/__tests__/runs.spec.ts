@@ -1,24 +1,12 @@
-import { ApiError, KFPService } from '../api';
+import { ApiError } from '../api';
 import { RunModel } from '../model/run';
 import { parseParameter, RunFormModel } from '../model/runForm';
 import { RunListModel } from '../model/runList';
 import { formatDuration, isFinal, runDuration } from '../model/runState';
 import { StartedRunsWatcher } from '../model/startedRuns';
 import { IRun, IRunDetail } from '../tokens';
+import { fakeServer } from './fakeServer';
 
-/** A fake server: records each call, answers from `handler`. */
-function fakeServer(handler: (endPoint: string, init: RequestInit) => any) {
-  const calls: { endPoint: string; init: RequestInit }[] = [];
-  const request = async (endPoint: string, init: RequestInit = {}) => {
-    calls.push({ endPoint, init });
-    const answer = await handler(endPoint, init);
-    if (answer instanceof ApiError) {
-      throw answer;
-    }
-    return answer;
-  };
-  return { service: new KFPService(request as any), calls };
-}
 
 function run(id: string, state: string, extra: Partial<IRun> = {}): IRun {
   return { run_id: id, display_name: `run-${id}`, state, ...extra };
