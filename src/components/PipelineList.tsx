@@ -81,11 +81,21 @@ export function PipelineList(props: {
   const { model, trans, where, onOpen, onUpload } = props;
   useSignal(model.changed);
   const scroller = React.useRef<HTMLDivElement>(null);
+  // How many rows the DOM holds: set after each commit. The model runs ahead of the screen
+  // (a page arrives, React renders it a moment later); a resize seen in between would
+  // measure a list without the new rows and fetch a page nobody scrolled to.
+  const rendered = React.useRef(0);
+  React.useLayoutEffect(() => {
+    rendered.current = model.items.length;
+  });
 
   const maybeLoadMore = React.useCallback(() => {
     const node = scroller.current;
     if (!node || model.loading || !model.hasMore || model.error) {
       return;
+    }
+    if (rendered.current !== model.items.length) {
+      return; // the render on its way checks again once its rows are on screen
     }
     // "The end is in view" is only true of a list laid out on screen: a hidden panel
     // (collapsed sidebar, another tab) has no height, and a list caught mid-layout can be
