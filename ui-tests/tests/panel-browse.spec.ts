@@ -125,21 +125,23 @@ test.describe('browsing pipelines', () => {
   test('a pipeline with more versions than KFP pages at once loads the older ones', async ({
     page,
     request
-  }) => {
+  }, testInfo) => {
+    // A retry seeds a namespace of its own: the first attempt's pipeline stays in the sandbox.
+    const namespace = `versions-ns-${testInfo.retry}-${testInfo.repeatEachIndex}`;
     await sandboxControl(request, 'rbac', {
       action: 'grant',
       user: DEMO_USER,
-      namespace: 'versions-ns',
+      namespace,
       role: 'edit'
     });
     await sandboxControl(request, 'seed', {
-      namespace: 'versions-ns',
+      namespace,
       count: 1,
       versions: 230,
       prefix: 'many'
     });
     const panel = await signedIn(page);
-    await (await typeNamespace(panel, 'versions-ns')).press('Enter');
+    await (await typeNamespace(panel, namespace)).press('Enter');
     await panel.locator('.jp-KFPConnect-pipeline', { hasText: 'many-00001' }).click();
     const detail = panel.locator('.jp-KFPConnect-detail');
     await expect(detail.getByText('Versions (230)')).toBeVisible();

@@ -19,22 +19,24 @@ test.describe('daily use at 250 px', () => {
   test('keyboard through the list, overflow menu, Cancel first, readable parameters', async ({
     page,
     request
-  }) => {
+  }, testInfo) => {
+    // A retry seeds a namespace of its own: the first attempt's pipelines stay in the sandbox.
+    const namespace = `daily-ns-${testInfo.retry}-${testInfo.repeatEachIndex}`;
     await sandboxControl(request, 'rbac', {
       action: 'grant',
       user: DEMO_USER,
-      namespace: 'daily-ns',
+      namespace,
       role: 'edit'
     });
     await sandboxControl(request, 'seed', {
-      namespace: 'daily-ns',
+      namespace,
       count: 3,
       versions: 1,
       prefix: 'a-pipeline-with-a-rather-long-name-for-the-sidebar'
     });
     const panel = await signedIn(page);
     // A namespace typed by hand that KFP lets us list is accepted.
-    await (await typeNamespace(panel, 'daily-ns')).press('Enter');
+    await (await typeNamespace(panel, namespace)).press('Enter');
     await expect(panel.locator('.jp-KFPConnect-listFooter')).toContainText('of 3');
     // The sidebar at its default width.
     const width = await panel.evaluate(node => node.getBoundingClientRect().width);

@@ -46,6 +46,9 @@ export async function shootBothThemes(
   name: string,
   target?: Locator
 ): Promise<void> {
+  // Switching the theme may move keyboard focus; specs that go on with the keyboard
+  // expect it where it was, so mark the focused element and focus it again afterwards.
+  await page.evaluate(() => document.activeElement?.setAttribute('data-kfp-shot-focus', ''));
   for (const theme of ['light', 'dark'] as const) {
     if (theme === 'dark') {
       await page.theme.setDarkTheme();
@@ -60,6 +63,11 @@ export async function shootBothThemes(
     }
   }
   await page.theme.setLightTheme();
+  await page.evaluate(() => {
+    const focused = document.querySelector<HTMLElement>('[data-kfp-shot-focus]');
+    focused?.removeAttribute('data-kfp-shot-focus');
+    focused?.focus();
+  });
 }
 
 /** Put a file from ui-tests/fixtures into the Jupyter root. */
