@@ -32,7 +32,7 @@ step "Python venv at $VENV"
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 python -m pip install -q --upgrade pip
-python -m pip install -q "jupyterlab>=4.4,<5" "hatchling>=1.5" "hatch-jupyter-builder>=0.9" "hatch-nodejs-version>=0.3.2" build
+python -m pip install -q "jupyterlab>=4.4,<5" "hatchling>=1.5" "hatch-jupyter-builder>=0.9" "hatch-nodejs-version>=0.3.2" "babel>=2.14" build
 
 # Yarn uses the same npm registry as npm on this machine (no host is written in the repo).
 if [ -z "${YARN_NPM_REGISTRY_SERVER:-}" ]; then

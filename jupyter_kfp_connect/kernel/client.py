@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import KFPConnectError, Problem
+from ..i18n import trans
 from . import KERNEL_PREFIX, SECRET_ENV, SECRET_HEADER, URL_ENV
 
 #: Seconds a fetched set of headers may be reused unless the server says otherwise (its
@@ -71,12 +72,12 @@ def _reset_address_for_tests() -> None:
 def no_server_problem() -> Problem:
     return Problem(
         "no_server",
-        "This kernel does not know a Jupyter server with jupyter_kfp_connect.",
-        fix=(
+        trans.__("This kernel does not know a Jupyter server with jupyter_kfp_connect."),
+        fix=trans.__(
             "Open the notebook in JupyterLab: kernels it starts inherit the server's address "
-            f"and secret ({URL_ENV}, {SECRET_ENV}). Kernels started elsewhere must be started "
-            "by a process the server launched, e.g. papermill in a JupyterLab terminal."
-        ),
+            "and secret ({url_env}, {secret_env}). Kernels started elsewhere must be started "
+            "by a process the server launched, e.g. papermill in a JupyterLab terminal.",
+            url_env=URL_ENV, secret_env=SECRET_ENV),
         status=503,
     )
 
@@ -131,9 +132,10 @@ class ServerLink:
         except httpx.HTTPError as err:
             raise KFPConnectError(
                 "server_unreachable",
-                f"The Jupyter server at {self.address.url} did not answer: {err}",
-                fix="The server that started this kernel may have stopped; reopen the notebook "
-                "in a running JupyterLab and restart the kernel.",
+                trans.__("The Jupyter server at {url} did not answer: {error}",
+                         url=self.address.url, error=err),
+                fix=trans.__("The server that started this kernel may have stopped; reopen the "
+                             "notebook in a running JupyterLab and restart the kernel."),
                 status=503,
             ) from err
         if response.is_success:
@@ -181,21 +183,23 @@ def _problem_of(response: Any) -> KFPConnectError:
         known = {k: body["error"][k] for k in ("code", "message", "fix", "yaml", "status", "details")
                  if k in body["error"]}
         known.setdefault("code", "http_error")
-        known.setdefault("message", f"The Jupyter server answered {response.status_code}.")
+        known.setdefault("message", trans.__("The Jupyter server answered {status}.",
+                                             status=response.status_code))
         return KFPConnectError.from_problem(Problem(**known))
     if response.status_code in (401, 403):
         return KFPConnectError(
             "kernel_not_authorized",
-            "The Jupyter server did not accept this kernel's credentials.",
-            fix="Restart the kernel from JupyterLab: kernels learn the server's secret when "
-            "they start, and the server makes a new one each time it starts.",
+            trans.__("The Jupyter server did not accept this kernel's credentials."),
+            fix=trans.__("Restart the kernel from JupyterLab: kernels learn the server's secret "
+                         "when they start, and the server makes a new one each time it starts."),
             status=response.status_code,
         )
     return KFPConnectError(
         "http_error",
-        f"The Jupyter server answered {response.status_code} for {response.request.url.path}.",
-        fix="Check that jupyter_kfp_connect is installed and enabled where the server runs "
-        "(jupyter server extension list).",
+        trans.__("The Jupyter server answered {status} for {path}.", status=response.status_code,
+                 path=response.request.url.path),
+        fix=trans.__("Check that jupyter_kfp_connect is installed and enabled where the server "
+                     "runs (jupyter server extension list)."),
         status=response.status_code,
     )
 
@@ -206,8 +210,8 @@ def connected(info: Mapping[str, Any]) -> Mapping[str, Any]:
         return info
     problem = info.get("problem") or {
         "code": "not_signed_in",
-        "message": "Not signed in to Kubeflow Pipelines.",
-        "fix": "Sign in in the Kubeflow Pipelines panel, or run %kfp login.",
+        "message": trans.__("Not signed in to Kubeflow Pipelines."),
+        "fix": trans.__("Sign in in the Kubeflow Pipelines panel, or run %kfp login."),
         "status": 401,
     }
     raise KFPConnectError.from_problem(Problem(**problem))
@@ -232,9 +236,9 @@ def _looks_like_login_page(response: Any) -> bool:
 def _session_problem(info: Mapping[str, Any], status: int) -> KFPConnectError:
     return KFPConnectError(
         "session_expired",
-        f"Kubeflow Pipelines did not accept this session (HTTP {status}).",
-        fix="Sign in again in the Kubeflow Pipelines panel or with %kfp login; running "
-        "kernels pick the new session up without a restart.",
+        trans.__("Kubeflow Pipelines did not accept this session (HTTP {status}).", status=status),
+        fix=trans.__("Sign in again in the Kubeflow Pipelines panel or with %kfp login; running "
+                     "kernels pick the new session up without a restart."),
         status=401,
         details={"host": info.get("host", "")},
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..i18n import trans
+
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return trans.__("yes") if value else trans.__("no")
     return str(value)
 
 
@@ -23,13 +25,13 @@ class Table:
     """Rows (mappings) under chosen columns ``[(key, title), ...]``."""
 
     def __init__(self, columns: Sequence[tuple[str, str]], rows: Iterable[Mapping[str, Any]], *,
-                 title: str = "", note: str = "", empty: str = "Nothing to show.",
+                 title: str = "", note: str = "", empty: str = "",
                  links: Mapping[str, str] | None = None) -> None:
         self.columns = list(columns)
         self.rows = [dict(row) for row in rows]
         self.title = title
         self.note = note
-        self.empty = empty
+        self.empty = empty or trans.__("Nothing to show.")
         #: column key -> row key holding a URL: that column's cells link there (HTML only)
         self.links = dict(links or {})
 
@@ -84,7 +86,7 @@ class Fields(Table):
     """One record as a two-column table (``%kfp status``)."""
 
     def __init__(self, fields: Iterable[tuple[str, Any]], *, title: str = "", note: str = "") -> None:
-        super().__init__([("field", "field"), ("value", "value")],
+        super().__init__([("field", trans.__("field")), ("value", trans.__("value"))],
                          ({"field": k, "value": v} for k, v in fields), title=title, note=note)
 
 
@@ -121,7 +123,7 @@ class ProblemView:
             f"<code>{escape(str(p.get('code', '')))}</code></p>",
         ]
         if p.get("fix"):
-            parts.append(f"<p>Fix: {escape(str(p['fix']))}</p>")
+            parts.append(f"<p>{escape(trans.__('Fix: {fix}', fix=p['fix']))}</p>")
         if p.get("yaml"):
             parts.append(f"<pre>{escape(str(p['yaml']))}</pre>")
         parts.append("</div>")
@@ -131,7 +133,7 @@ class ProblemView:
         p = self.problem
         lines = [f"{p.get('message', '')} [{p.get('code', '')}]"]
         if p.get("fix"):
-            lines.append(f"Fix: {p['fix']}")
+            lines.append(trans.__("Fix: {fix}", fix=p["fix"]))
         if p.get("yaml"):
             lines.append(str(p["yaml"]).rstrip())
         return "\n".join(lines)
@@ -167,25 +169,32 @@ class RunStatus:
 
     def _summary(self) -> str:
         r = self.run
-        took = f" after {self.elapsed:.0f} s" if self.elapsed is not None else ""
-        return f"Run {r.get('display_name', '')}: {r.get('state', '')}{took}"
+        if self.elapsed is None:
+            return trans.__("Run {run}: {state}", run=r.get("display_name", ""),
+                            state=r.get("state", ""))
+        return trans.__("Run {run}: {state} after {seconds} s", run=r.get("display_name", ""),
+                        state=r.get("state", ""), seconds=format(self.elapsed, ".0f"))
 
     def _repr_html_(self) -> str:
         r = self.run
-        took = f" <em>({self.elapsed:.0f} s)</em>" if self.elapsed is not None else ""
-        parts = [f"<p>Run <strong>{escape(str(r.get('display_name', '')))}</strong>: "
-                 f"{_badge(str(r.get('state', '')))}{took}</p>"]
+        took = (" <em>" + escape(trans.__("({seconds} s)", seconds=format(self.elapsed, ".0f")))
+                + "</em>") if self.elapsed is not None else ""
+        label = escape(trans.__("Run {run}:", run="\0")).replace(
+            "\0", f"<strong>{escape(str(r.get('display_name', '')))}</strong>")
+        parts = [f"<p>{label} {_badge(str(r.get('state', '')))}{took}</p>"]
         tasks = self._tasks()
         if tasks:
             rows = "".join(f"<tr><td style='text-align:left'>{escape(str(t['name']))}</td>"
                            f"<td style='text-align:left'>{_badge(str(t['state']))}</td></tr>" for t in tasks)
-            parts.append("<table class='jp-kfp-table'><thead><tr><th style='text-align:left'>task</th>"
-                         f"<th style='text-align:left'>state</th></tr></thead><tbody>{rows}</tbody></table>")
+            parts.append("<table class='jp-kfp-table'><thead><tr><th style='text-align:left'>"
+                         f"{escape(trans.__('task'))}</th><th style='text-align:left'>"
+                         f"{escape(trans.__('state'))}</th></tr></thead><tbody>{rows}</tbody></table>")
         if r.get("error_message"):
             parts.append(f"<p>{escape(str(r['error_message']))}</p>")
         if r.get("ui_url"):
             parts.append(f"<p><a href='{escape(str(r['ui_url']), quote=True)}' target='_blank' "
-                         "rel='noopener noreferrer'>Open the run in the KFP UI</a></p>")
+                         f"rel='noopener noreferrer'>{escape(trans.__('Open the run in the KFP UI'))}"
+                         "</a></p>")
         if self.note:
             parts.append(f"<p><em>{escape(self.note)}</em></p>")
         return "".join(parts)
@@ -196,7 +205,7 @@ class RunStatus:
         if self.run.get("error_message"):
             lines.append(str(self.run["error_message"]))
         if self.run.get("ui_url"):
-            lines.append(f"KFP UI: {self.run['ui_url']}")
+            lines.append(trans.__("KFP UI: {url}", url=self.run["ui_url"]))
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)

@@ -18,6 +18,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from ..errors import KFPConnectError
+from ..i18n import trans
 from . import manifest_commands
 
 #: What ``%kfp`` with no command does.
@@ -38,8 +39,8 @@ def duplicate_hint(err: KFPConnectError, source: str, shared: bool) -> KFPConnec
     quoted = f'"{name}"' if any(c.isspace() for c in name) else name
     command = f"%kfp upload {source} --version-of {quoted}" + (" --shared" if shared else "")
     return KFPConnectError(problem.code, problem.message,
-                           fix=f"Upload it as a new version of that pipeline: {command}, "
-                               "or choose another name with --name.",
+                           fix=trans.__("Upload it as a new version of that pipeline: {command}, "
+                                        "or choose another name with --name.", command=command),
                            yaml=problem.yaml, status=problem.status, details=problem.details)
 
 class _Done(Exception):
@@ -59,66 +60,67 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="%kfp", description="Kubeflow Pipelines from this kernel, signed in "
-                     "like the panel. kfp_client is a ready kfp.Client.")
+    parser = _Parser(prog="%kfp", description=trans.__(
+        "Kubeflow Pipelines from this kernel, signed in like the panel. kfp_client is a ready "
+        "kfp.Client."))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("status", help="the connection: host, auth, namespace, state")
+    commands.add_parser("status", help=trans.__("the connection: host, auth, namespace, state"))
 
-    login = commands.add_parser("login", help="sign in (the password is read without echo)")
+    login = commands.add_parser("login", help=trans.__("sign in (the password is read without echo)"))
     login.add_argument("--auth", choices=["dex", "token", "cookie", "in-cluster", "none"],
-                       help="how to sign in (default: dex with --username, else detected)")
-    login.add_argument("--host", help="KFP endpoint, e.g. https://kubeflow.example.com/pipeline")
-    login.add_argument("--username", "-u", help="Dex username (e.g. user@example.com)")
-    login.add_argument("--connector", choices=["local", "ldap"], help="Dex connector")
+                       help=trans.__("how to sign in (default: dex with --username, else detected)"))
+    login.add_argument("--host", help=trans.__("KFP endpoint, e.g. https://kubeflow.example.com/pipeline"))
+    login.add_argument("--username", "-u", help=trans.__("Dex username (e.g. user@example.com)"))
+    login.add_argument("--connector", choices=["local", "ldap"], help=trans.__("Dex connector"))
     login.add_argument("--keep-signed-in", action="store_true",
-                       help="let the server sign in again when the session expires")
-    login.add_argument("--namespace", help="profile namespace to use")
+                       help=trans.__("let the server sign in again when the session expires"))
+    login.add_argument("--namespace", help=trans.__("profile namespace to use"))
     login.add_argument("--password-env", metavar="VAR",
-                       help="read the password (or token, cookie) from this environment "
-                       "variable instead of prompting (for papermill)")
+                       help=trans.__("read the password (or token, cookie) from this environment "
+                                     "variable instead of prompting (for papermill)"))
 
-    commands.add_parser("logout", help="forget the session (for the panel too)")
+    commands.add_parser("logout", help=trans.__("forget the session (for the panel too)"))
 
-    namespace = commands.add_parser("namespace", help="show the namespaces, or choose one")
-    namespace.add_argument("name", nargs="?", help="the namespace to use from now on")
+    namespace = commands.add_parser("namespace", help=trans.__("show the namespaces, or choose one"))
+    namespace.add_argument("name", nargs="?", help=trans.__("the namespace to use from now on"))
 
-    pipelines = commands.add_parser("pipelines", help="list pipelines (private by default)")
-    pipelines.add_argument("--shared", action="store_true", help="shared pipelines instead")
-    pipelines.add_argument("--page-size", type=int, default=20, help="how many (at most 200)")
-    pipelines.add_argument("search", nargs="?", default="", help="part of the name")
+    pipelines = commands.add_parser("pipelines", help=trans.__("list pipelines (private by default)"))
+    pipelines.add_argument("--shared", action="store_true", help=trans.__("shared pipelines instead"))
+    pipelines.add_argument("--page-size", type=int, default=20, help=trans.__("how many (at most 200)"))
+    pipelines.add_argument("search", nargs="?", default="", help=trans.__("part of the name"))
 
-    upload = commands.add_parser("upload", help="upload a package file or a pipeline function")
-    upload.add_argument("source", help="a compiled package (.yaml, .json, .zip, .tar.gz) or "
-                        "the name of a @dsl.pipeline function in this kernel")
-    upload.add_argument("--name", default="", help="pipeline (or version) name")
-    upload.add_argument("--display-name", default="", help="human-readable name (KFP 2.14+)")
-    upload.add_argument("--description", default="")
+    upload = commands.add_parser("upload", help=trans.__("upload a package file or a pipeline function"))
+    upload.add_argument("source", help=trans.__("a compiled package (.yaml, .json, .zip, .tar.gz) or "
+                                      "the name of a @dsl.pipeline function in this kernel"))
+    upload.add_argument("--name", default="", help=trans.__("pipeline (or version) name"))
+    upload.add_argument("--display-name", default="", help=trans.__("human-readable name (KFP 2.14+)"))
+    upload.add_argument("--description", default="", help=trans.__("description"))
     upload.add_argument("--version-of", metavar="PIPELINE", default="",
-                        help="upload as a new version of this pipeline (name or id)")
-    upload.add_argument("--shared", action="store_true", help="upload as a shared pipeline")
+                        help=trans.__("upload as a new version of this pipeline (name or id)"))
+    upload.add_argument("--shared", action="store_true", help=trans.__("upload as a shared pipeline"))
 
-    run = commands.add_parser("run", help="start a run of a pipeline (name, id, file or function)")
-    run.add_argument("pipeline")
+    run = commands.add_parser("run", help=trans.__("start a run of a pipeline (name, id, file or function)"))
+    run.add_argument("pipeline", help=trans.__("a pipeline name or id, a package file, or a @dsl.pipeline function"))
     run.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
-                     help="a pipeline parameter (repeatable; values are JSON where they parse); "
-                     "checked against the pipeline's parameters before the run starts")
-    run.add_argument("--experiment", default="Default", help="experiment name (default: Default)")
-    run.add_argument("--run-name", default="", help="name of the run")
-    run.add_argument("--version", default="", help="version name or id (default: the newest)")
-    run.add_argument("--shared", action="store_true", help="look the name up in shared pipelines")
+                     help=trans.__("a pipeline parameter (repeatable; values are JSON where they parse); "
+                                   "checked against the pipeline's parameters before the run starts"))
+    run.add_argument("--experiment", default="Default", help=trans.__("experiment name (default: Default)"))
+    run.add_argument("--run-name", default="", help=trans.__("name of the run"))
+    run.add_argument("--version", default="", help=trans.__("version name or id (default: the newest)"))
+    run.add_argument("--shared", action="store_true", help=trans.__("look the name up in shared pipelines"))
     run.add_argument("--wait", action="store_true",
-                     help="show the run's state and its tasks live until it ends")
+                     help=trans.__("show the run's state and its tasks live until it ends"))
     run.add_argument("--timeout", type=float, default=None, metavar="S",
-                     help="with --wait: stop waiting after S seconds (the run goes on)")
+                     help=trans.__("with --wait: stop waiting after S seconds (the run goes on)"))
 
-    runs = commands.add_parser("runs", help="list recent runs in the namespace")
+    runs = commands.add_parser("runs", help=trans.__("list recent runs in the namespace"))
     runs.add_argument("--state", type=str.upper, default="",
-                      help="only runs in this state (PENDING, RUNNING, SUCCEEDED, FAILED, ...)")
-    runs.add_argument("--pipeline", default="", help="only runs of this pipeline (name or id)")
-    runs.add_argument("--page-size", type=int, default=20, help="how many (at most 200)")
+                      help=trans.__("only runs in this state (PENDING, RUNNING, SUCCEEDED, FAILED, ...)"))
+    runs.add_argument("--pipeline", default="", help=trans.__("only runs of this pipeline (name or id)"))
+    runs.add_argument("--page-size", type=int, default=20, help=trans.__("how many (at most 200)"))
 
-    commands.add_parser("open", help="link to the KFP UI")
+    commands.add_parser("open", help=trans.__("link to the KFP UI"))
     manifest_commands.add_parsers(commands)
     return parser
 
@@ -131,7 +133,7 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--param wants KEY=VALUE, not {pair!r}")
+            raise UsageError(trans.__("--param wants KEY=VALUE, not {pair}", pair=repr(pair)))
         try:
             params[key.strip()] = json.loads(value)
         except ValueError:
@@ -193,13 +195,13 @@ class KFPMagics(Magics):
             if getattr(args, field):
                 body[field] = getattr(args, field)
         if auth == "dex":
-            body["username"] = args.username or _ask("Username: ")
-            body["password"] = _secret("Password: ", args.password_env)
+            body["username"] = args.username or _ask(trans.__("Username: "))
+            body["password"] = _secret(trans.__("Password: "), args.password_env)
             body["keep_signed_in"] = bool(args.keep_signed_in)
         elif auth == "token":
-            body["token"] = _secret("Bearer token: ", args.password_env)
+            body["token"] = _secret(trans.__("Bearer token: "), args.password_env)
         elif auth == "cookie":
-            body["cookie"] = _secret("Session cookie: ", args.password_env)
+            body["cookie"] = _secret(trans.__("Session cookie: "), args.password_env)
         try:
             status = self.link.api("POST", "login", json=body)
         finally:
@@ -220,16 +222,18 @@ class KFPMagics(Magics):
         if args.name:
             answer = self.link.api("PUT", "namespace", json={"namespace": args.name})
             self._refresh()
-            print(f"Namespace: {answer.get('namespace') or '(none)'}")
+            print(trans.__("Namespace: {namespace}", namespace=answer.get("namespace") or trans.__("(none)")))
             return
         answer = self.link.api("GET", "namespaces")
         current = answer.get("current", "")
         rows = [{"name": ns.get("name", ""), "role": ns.get("role", ""),
                  "current": "*" if ns.get("name") == current else ""}
                 for ns in answer.get("namespaces") or []]
-        show(Table([("current", ""), ("name", "namespace"), ("role", "role")], rows,
-                   title=f"Namespaces (current: {current or 'none'})",
-                   note="Choose one with %kfp namespace NAME.", empty="No namespaces found."))
+        show(Table([("current", ""), ("name", trans.__("namespace")), ("role", trans.__("role"))],
+                   rows, title=trans.__("Namespaces (current: {current})",
+                                        current=current or trans.__("none")),
+                   note=trans.__("Choose one with %kfp namespace NAME."),
+                   empty=trans.__("No namespaces found.")))
 
     def _cmd_pipelines(self, args: argparse.Namespace) -> None:
         from .display import show
@@ -257,14 +261,15 @@ class KFPMagics(Magics):
             except KFPConnectError as err:
                 raise duplicate_hint(err, args.source, args.shared) from None
         pipeline, version = answer.get("pipeline") or {}, answer.get("version") or {}
-        show(Fields([("pipeline", pipeline.get("display_name") or pipeline.get("name")),
-                     ("pipeline id", pipeline.get("id")),
-                     ("namespace", pipeline.get("namespace") or "(shared)"),
-                     ("version", version.get("name")), ("version id", version.get("id"))],
-                    title="Uploaded"))
+        show(Fields([(trans.__("pipeline"), pipeline.get("display_name") or pipeline.get("name")),
+                     (trans.__("pipeline id"), pipeline.get("id")),
+                     (trans.__("namespace"), pipeline.get("namespace") or trans.__("(shared)")),
+                     (trans.__("version"), version.get("name")),
+                     (trans.__("version id"), version.get("id"))],
+                    title=trans.__("Uploaded")))
         url = version.get("ui_url") or pipeline.get("ui_url")
         if url:
-            show(Link(url, "Open in the KFP UI"))
+            show(Link(url, trans.__("Open in the KFP UI")))
 
     def _cmd_run(self, args: argparse.Namespace) -> None:
         """Check the parameters against the pipeline's spec and start the run, both through
@@ -272,7 +277,7 @@ class KFPMagics(Magics):
         from .display import Fields, Link, show
 
         if args.timeout is not None and args.timeout <= 0:
-            raise UsageError("%kfp run: --timeout wants a number of seconds above 0")
+            raise UsageError(trans.__("%kfp run: --timeout wants a number of seconds above 0"))
         body: dict[str, Any] = {"parameters": parse_params(args.param),
                                 "experiment_name": args.experiment or "Default",
                                 "display_name": args.run_name or f"{args.pipeline} run"}
@@ -292,12 +297,13 @@ class KFPMagics(Magics):
         if args.wait:
             self._wait(run, args.timeout)
             return
-        show(Fields([("run", run.get("display_name")), ("run id", run.get("run_id")),
-                     ("pipeline", run.get("pipeline_name") or args.pipeline),
-                     ("experiment", run.get("experiment_name") or args.experiment),
-                     ("state", run.get("state"))], title="Run started"))
+        show(Fields([(trans.__("run"), run.get("display_name")),
+                     (trans.__("run id"), run.get("run_id")),
+                     (trans.__("pipeline"), run.get("pipeline_name") or args.pipeline),
+                     (trans.__("experiment"), run.get("experiment_name") or args.experiment),
+                     (trans.__("state"), run.get("state"))], title=trans.__("Run started")))
         if run.get("ui_url"):
-            show(Link(run["ui_url"], "Open the run in the KFP UI"))
+            show(Link(run["ui_url"], trans.__("Open the run in the KFP UI")))
 
     def _wait(self, run: dict[str, Any], timeout: float | None) -> None:
         """One display, updated in place, until the run ends; the last state stays in the
@@ -310,32 +316,37 @@ class KFPMagics(Magics):
         from .display import RunStatus
 
         started = time.monotonic()
-        handle = display(RunStatus(run, elapsed=0.0, note="Waiting for the run to end..."),
+        handle = display(RunStatus(run, elapsed=0.0, note=trans.__("Waiting for the run to end...")),
                          display_id=True)
         delay = POLL_START
         try:
             while run.get("state") not in FINAL_STATES:
                 if timeout is not None and time.monotonic() - started >= timeout:
                     handle.update(RunStatus(run, elapsed=time.monotonic() - started,
-                                            note=f"Stopped waiting after {timeout:g} s; the run goes on."))
+                                            note=trans.__("Stopped waiting after {seconds} s; the run goes on.",
+                                                         seconds=format(timeout, "g"))))
                     raise KFPConnectError(
-                        "run_timeout", f"The run {run.get('display_name')} is still "
-                        f"{run.get('state')} after {timeout:g} s.",
-                        fix="Follow it with %kfp runs or in the KFP UI, or wait longer (--timeout).",
+                        "run_timeout", trans.__("The run {run} is still {state} after {seconds} s.",
+                                                run=run.get("display_name"), state=run.get("state"),
+                                                seconds=format(timeout, "g")),
+                        fix=trans.__("Follow it with %kfp runs or in the KFP UI, or wait longer "
+                                     "(--timeout)."),
                         status=408, details={"run_id": run.get("run_id")})
                 time.sleep(delay if timeout is None else min(delay, max(0.0, timeout - (time.monotonic() - started))))
                 delay = min(delay * 1.5, POLL_MAX)
                 run = self.link.api("GET", f"runs/{run['run_id']}")
                 handle.update(RunStatus(run, elapsed=time.monotonic() - started,
-                                        note="" if run.get("state") in FINAL_STATES else "Waiting..."))
+                                        note="" if run.get("state") in FINAL_STATES else trans.__("Waiting...")))
         except KeyboardInterrupt:
             handle.update(RunStatus(run, elapsed=time.monotonic() - started,
-                                    note="Stopped waiting (interrupted); the run goes on."))
+                                    note=trans.__("Stopped waiting (interrupted); the run goes on.")))
             return
         if run.get("state") == "FAILED":
             raise KFPConnectError(
-                "run_failed", f"The run {run.get('display_name')} failed. {run.get('error_message') or ''}".strip(),
-                fix="See the failed task's logs in the KFP UI" + (f": {run['ui_url']}" if run.get("ui_url") else "."),
+                "run_failed", (trans.__("The run {run} failed.", run=run.get("display_name"))
+                               + " " + (run.get("error_message") or "")).strip(),
+                fix=(trans.__("See the failed task's logs in the KFP UI: {url}", url=run["ui_url"])
+                     if run.get("ui_url") else trans.__("See the failed task's logs in the KFP UI.")),
                 status=409, details={"run_id": run.get("run_id")})
 
     def _cmd_runs(self, args: argparse.Namespace) -> None:
@@ -354,11 +365,11 @@ class KFPMagics(Magics):
         ui = self.link.connection().get("ui_host") or ""
         if not ui:
             raise KFPConnectError(
-                "no_ui_host", "This connection has no address for the KFP UI (the in-cluster "
-                "API service serves no UI).",
-                fix="Set c.KFPConnect.ui_host (or KF_PIPELINES_UI_ENDPOINT) to the Kubeflow "
-                "dashboard's pipeline URL.", status=404)
-        show(Link(f"{ui.rstrip('/')}/#/pipelines", "Open the Kubeflow Pipelines UI"))
+                "no_ui_host", trans.__("This connection has no address for the KFP UI (the "
+                                       "in-cluster API service serves no UI)."),
+                fix=trans.__("Set c.KFPConnect.ui_host (or KF_PIPELINES_UI_ENDPOINT) to the "
+                             "Kubeflow dashboard's pipeline URL."), status=404)
+        show(Link(f"{ui.rstrip('/')}/#/pipelines", trans.__("Open the Kubeflow Pipelines UI")))
 
     def _cmd_export(self, args: argparse.Namespace) -> None:
         manifest_commands.export(self, args)
@@ -374,8 +385,8 @@ class KFPMagics(Magics):
             return compile_pipeline(target, source)
         path = os.path.expanduser(source)
         if not os.path.isfile(path):
-            raise UsageError(f"%kfp upload: {source!r} is neither a file nor a pipeline function "
-                             "in this kernel.")
+            raise UsageError(trans.__("%kfp upload: {source} is neither a file nor a pipeline "
+                                      "function in this kernel.", source=repr(source)))
         with open(path, "rb") as handle:
             return handle.read(), os.path.basename(path)
 
@@ -394,22 +405,25 @@ class KFPMagics(Magics):
             if err.status not in (400, 404):  # 400: not a KFP id either (ids are UUIDs)
                 raise
         raise KFPConnectError(
-            "not_found", f"No pipeline named {name_or_id!r} in "
-            f"{'the shared pipelines' if shared else 'this namespace or the shared pipelines'}.",
-            fix="List them with %kfp pipelines (or --shared).", status=404)
+            "not_found",
+            trans.__("No pipeline named {name} in the shared pipelines.", name=repr(name_or_id))
+            if shared else trans.__("No pipeline named {name} in this namespace or the shared "
+                                    "pipelines.", name=repr(name_or_id)),
+            fix=trans.__("List them with %kfp pipelines (or --shared)."), status=404)
 
     def _version_id(self, pipeline_id: str, version: str) -> str:
         detail = self.link.api("GET", f"pipelines/{pipeline_id}", params={"page_size": "200"})
         versions = detail.get("versions") or []
         if not version:
             if not versions:
-                raise KFPConnectError("not_found", "This pipeline has no versions.", status=404)
+                raise KFPConnectError("not_found", trans.__("This pipeline has no versions."), status=404)
             return versions[0]["id"]  # newest first
         for item in versions:
             if version in (item.get("id"), item.get("name"), item.get("display_name")):
                 return item["id"]
-        raise KFPConnectError("not_found", f"No version {version!r} of this pipeline.",
-                              fix="See its versions in the panel.", status=404)
+        raise KFPConnectError("not_found", trans.__("No version {version} of this pipeline.",
+                                                    version=repr(version)),
+                              fix=trans.__("See its versions in the panel."), status=404)
 
 
 # --- pure helpers (also used by the tests) ------------------------------------------------------
@@ -423,7 +437,8 @@ def compile_pipeline(pipeline: Any, name: str) -> tuple[bytes, str]:
         try:
             compiler.Compiler().compile(pipeline, package_path=path)
         except Exception as err:  # kfp raises several kinds for "not a pipeline"
-            raise UsageError(f"%kfp upload: could not compile {name!r}: {err}") from None
+            raise UsageError(trans.__("%kfp upload: could not compile {name}: {error}",
+                                      name=repr(name), error=err)) from None
         with open(path, "rb") as handle:
             return handle.read(), os.path.basename(path)
 
@@ -433,14 +448,14 @@ def status_views(status: dict[str, Any]) -> list[Any]:
 
     credential = status.get("credential") or {}
     fields = [
-        ("state", status.get("state")),
-        ("host", status.get("host")),
-        ("auth", status.get("auth")),
-        ("user", status.get("username") or credential.get("subject") or ""),
-        ("namespace", status.get("namespace") or "(none)"),
-        ("multi-user", status.get("multi_user")),
+        (trans.__("state"), status.get("state")),
+        (trans.__("host"), status.get("host")),
+        (trans.__("auth"), status.get("auth")),
+        (trans.__("user"), status.get("username") or credential.get("subject") or ""),
+        (trans.__("namespace"), status.get("namespace") or trans.__("(none)")),
+        (trans.__("multi-user"), status.get("multi_user")),
     ]
-    views: list[Any] = [Fields(fields, title="Kubeflow Pipelines")]
+    views: list[Any] = [Fields(fields, title=trans.__("Kubeflow Pipelines"))]
     if status.get("problem"):
         views.append(ProblemView(status["problem"]))
     return views
@@ -450,14 +465,22 @@ def pipelines_table(answer: dict[str, Any], search: str = "") -> Any:
     from .display import Table
 
     shared = answer.get("scope") == "shared"
-    where = "Shared pipelines" if shared else f"Pipelines in {answer.get('namespace') or 'this KFP'}"
+    namespace = answer.get("namespace") or trans.__("this KFP")
+    if search:
+        title = (trans.__("Shared pipelines matching {search}", search=repr(search)) if shared
+                 else trans.__("Pipelines in {namespace} matching {search}", namespace=namespace,
+                               search=repr(search)))
+    else:
+        title = (trans.__("Shared pipelines") if shared
+                 else trans.__("Pipelines in {namespace}", namespace=namespace))
     rows = answer.get("pipelines") or []
     total = answer.get("total_size") or len(rows)
-    note = f"{len(rows)} of {total}" + (" (more: raise --page-size or search)" if total > len(rows) else "")
-    return Table([("display_name", "name"), ("id", "id"), ("created_at", "created"),
-                  ("description", "description")], rows,
-                 title=where + (f" matching {search!r}" if search else ""), note=note,
-                 empty="No pipelines.")
+    note = (trans.__("{shown} of {total} (more: raise --page-size or search)", shown=len(rows),
+                     total=total) if total > len(rows)
+            else trans.__("{shown} of {total}", shown=len(rows), total=total))
+    return Table([("display_name", trans.__("name")), ("id", trans.__("id")),
+                  ("created_at", trans.__("created")), ("description", trans.__("description"))],
+                 rows, title=title, note=note, empty=trans.__("No pipelines."))
 
 
 def runs_table(answer: dict[str, Any], args: Any = None) -> Any:
@@ -472,16 +495,20 @@ def runs_table(answer: dict[str, Any], args: Any = None) -> Any:
                      "duration": _duration(run.get("created_at"), run.get("finished_at"))})
     what = []
     if args is not None and getattr(args, "state", ""):
-        what.append(f"state {args.state}")
+        what.append(trans.__("state {state}", state=args.state))
     if args is not None and getattr(args, "pipeline", ""):
-        what.append(f"pipeline {args.pipeline}")
+        what.append(trans.__("pipeline {pipeline}", pipeline=args.pipeline))
     total = answer.get("total_size")
-    note = f"{len(rows)} of {total}" if isinstance(total, int) and total > len(rows) else ""
-    return Table([("display_name", "run"), ("state", "state"), ("pipeline", "pipeline / version"),
-                  ("experiment_name", "experiment"), ("created", "created"), ("duration", "duration"),
-                  ("run_id", "id")], rows,
-                 title="Recent runs" + (f" ({', '.join(what)})" if what else ""), note=note,
-                 empty="No runs.", links={"display_name": "ui_url"})
+    note = (trans.__("{shown} of {total}", shown=len(rows), total=total)
+            if isinstance(total, int) and total > len(rows) else "")
+    title = (trans.__("Recent runs ({filters})", filters=", ".join(what)) if what
+             else trans.__("Recent runs"))
+    return Table([("display_name", trans.__("run")), ("state", trans.__("state")),
+                  ("pipeline", trans.__("pipeline / version")),
+                  ("experiment_name", trans.__("experiment")), ("created", trans.__("created")),
+                  ("duration", trans.__("duration")), ("run_id", trans.__("id"))], rows,
+                 title=title, note=note, empty=trans.__("No runs."),
+                 links={"display_name": "ui_url"})
 
 
 def _duration(start: str | None, end: str | None) -> str:
@@ -508,7 +535,8 @@ def _ask(prompt: str) -> str:
     try:
         return input(prompt).strip()
     except Exception as err:  # StdinNotImplementedError: the front end cannot prompt
-        raise UsageError(f"%kfp login: cannot prompt here ({err}); pass --username.") from None
+        raise UsageError(trans.__("%kfp login: cannot prompt here ({error}); pass --username.",
+                                  error=err)) from None
 
 
 def _secret(prompt: str, env_name: str | None) -> str:
@@ -516,12 +544,13 @@ def _secret(prompt: str, env_name: str | None) -> str:
     if env_name:
         value = os.environ.get(env_name, "")
         if not value:
-            raise UsageError(f"%kfp login: the environment variable {env_name} is empty.")
+            raise UsageError(trans.__("%kfp login: the environment variable {name} is empty.",
+                                      name=env_name))
         return value
     import getpass
 
     try:
         return getpass.getpass(prompt)
     except Exception as err:
-        raise UsageError(f"%kfp login: cannot prompt for a password here ({err}); "
-                         "use --password-env VAR.") from None
+        raise UsageError(trans.__("%kfp login: cannot prompt for a password here ({error}); "
+                                  "use --password-env VAR.", error=err)) from None

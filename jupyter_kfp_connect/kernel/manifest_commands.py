@@ -15,26 +15,36 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from ..i18n import trans
+
 MANIFEST_API = "pipelines.kubeflow.org/v2beta1"
 
 
 def add_parsers(commands: Any) -> None:
-    for name, text in (("export", "write Pipeline + PipelineVersion manifests (Kubernetes YAML)"),
-                       ("apply", "create or update those objects in the cluster (where RBAC allows)")):
+    for name, text in (
+            ("export", trans.__("write Pipeline + PipelineVersion manifests (Kubernetes YAML)")),
+            ("apply", trans.__("create or update those objects in the cluster (where RBAC "
+                               "allows)"))):
         cmd = commands.add_parser(name, help=text)
-        cmd.add_argument("source", help="an uploaded pipeline (name or id), a package file, a "
-                         "@dsl.pipeline function in this kernel" + (", or a manifests file" if name == "apply" else ""))
-        cmd.add_argument("--version", default="", help="version of an uploaded pipeline (default: newest)")
-        cmd.add_argument("--name", default="", help="Kubernetes name of the pipeline")
-        cmd.add_argument("--display-name", default="", help="human-readable pipeline name")
-        cmd.add_argument("--version-name", default="", help="Kubernetes name of the version")
-        cmd.add_argument("--version-display-name", default="")
-        cmd.add_argument("--namespace", default="", help="target namespace (default: the chosen one)")
+        cmd.add_argument("source", help=trans.__(
+            "an uploaded pipeline (name or id), a package file, a @dsl.pipeline function in this "
+            "kernel, or a manifests file") if name == "apply" else trans.__(
+            "an uploaded pipeline (name or id), a package file, a @dsl.pipeline function in this "
+            "kernel"))
+        cmd.add_argument("--version", default="",
+                         help=trans.__("version of an uploaded pipeline (default: newest)"))
+        cmd.add_argument("--name", default="", help=trans.__("Kubernetes name of the pipeline"))
+        cmd.add_argument("--display-name", default="", help=trans.__("human-readable pipeline name"))
+        cmd.add_argument("--version-name", default="", help=trans.__("Kubernetes name of the version"))
+        cmd.add_argument("--version-display-name", default="",
+                         help=trans.__("human-readable version name"))
+        cmd.add_argument("--namespace", default="",
+                         help=trans.__("target namespace (default: the chosen one)"))
         cmd.add_argument("--no-pipeline", action="store_true",
-                         help="the PipelineVersion only (the Pipeline exists already)")
+                         help=trans.__("the PipelineVersion only (the Pipeline exists already)"))
         if name == "export":
-            cmd.add_argument("--output", "-o", default="",
-                             help="file to write (default: NAME.k8s.yaml here; '-' prints the YAML)")
+            cmd.add_argument("--output", "-o", default="", help=trans.__(
+                "file to write (default: NAME.k8s.yaml here; '-' prints the YAML)"))
 
 
 def _fields(args: argparse.Namespace) -> dict[str, str]:
@@ -75,16 +85,19 @@ def export(magics: Any, args: argparse.Namespace) -> None:
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(answer["yaml"])
     rows = [(doc["kind"], doc["name"]) for doc in answer["documents"]]
-    rows += [(f"renamed {r['field']}", f"{r['from']!r} -> {r['to']!r}") for r in answer.get("renamed") or []]
-    show(Fields([("file", output), ("namespace", answer.get("namespace") or "(none: set on apply)"), *rows],
-                title="Kubernetes manifests"))
+    rows += [(trans.__("renamed {field}", field=r["field"]), f"{r['from']!r} -> {r['to']!r}")
+             for r in answer.get("renamed") or []]
+    show(Fields([(trans.__("file"), output),
+                 (trans.__("namespace"), answer.get("namespace") or trans.__("(none: set on apply)")),
+                 *rows], title=trans.__("Kubernetes manifests")))
 
 
 def apply(magics: Any, args: argparse.Namespace) -> None:
     from .display import Fields, show
 
     if not args.source:
-        raise UsageError("%kfp apply: say what to apply")
+        raise UsageError(trans.__("%kfp apply: say what to apply"))
     answer = _request(magics, "manifests/apply", args)
     rows = [(f"{r['kind']} {r['name']}", r["action"]) for r in answer["results"]]
-    show(Fields([("namespace", answer["namespace"]), *rows], title="Applied to Kubernetes"))
+    show(Fields([(trans.__("namespace"), answer["namespace"]), *rows],
+                title=trans.__("Applied to Kubernetes")))

@@ -19,6 +19,7 @@ import threading
 from typing import Any, Mapping
 
 from ..errors import KFPConnectError
+from ..i18n import trans
 from .client import LazyKFPClient, ServerLink, attach_server_credentials, connect_kfp_client, connected
 
 #: The name users type.
@@ -32,13 +33,13 @@ def unavailable_problem(reason: str) -> KFPConnectError:
     try:
         from kfp import __version__ as version
     except Exception:  # kfp itself missing
-        version = "not installed"
+        version = trans.__("not installed")
     return KFPConnectError(
         "kfp_pipelines_unavailable",
-        f"kfp_pipelines needs kfp.kubeflow_client.PipelinesClient, which this kernel's kfp "
-        f"({version}) does not have: {reason}.",
-        fix="Install kfp 2.17 or newer in this kernel's environment (pip install 'kfp>=2.17') and "
-            "restart the kernel; kfp_client works with any kfp 2.x.",
+        trans.__("kfp_pipelines needs kfp.kubeflow_client.PipelinesClient, which this kernel's "
+                 "kfp ({version}) does not have: {reason}.", version=version, reason=reason),
+        fix=trans.__("Install kfp 2.17 or newer in this kernel's environment (pip install "
+                     "'kfp>=2.17') and restart the kernel; kfp_client works with any kfp 2.x."),
         status=501)
 
 
