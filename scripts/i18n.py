@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +43,12 @@ def extract():
     from jupyterlab_translate.utils import extract_schema_strings, extract_tsx_strings
 
     catalog = Catalog(project=DOMAIN, domain=DOMAIN, charset="utf-8")
-    for entry in extract_tsx_strings(ROOT / "src") + extract_schema_strings(ROOT):
+    with tempfile.TemporaryDirectory() as folder:
+        # The schema extractor walks every package.json below its folder: give it ours only.
+        shutil.copy(ROOT / "package.json", folder)
+        shutil.copytree(ROOT / "schema", Path(folder) / "schema")
+        schema_entries = extract_schema_strings(folder)
+    for entry in extract_tsx_strings(ROOT / "src") + schema_entries:
         msgid = entry["msgid"]
         if entry.get("msgid_plural"):
             msgid = (msgid, entry["msgid_plural"])
