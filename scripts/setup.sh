@@ -12,13 +12,15 @@ WITH_BROWSER=0
 
 step() { printf '\n==> %s\n' "$*"; }
 
-if [ "$WITH_BROWSER" = 1 ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  step "Installing Debian's Chromium for the browser tests"
+# Chromium, and CJK fonts so the Korean and Chinese panels render (and screenshot) as text.
+if [ "$WITH_BROWSER" = 1 ] && { [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] \
+    || [ ! -d /usr/share/fonts/opentype/noto ] || ! ls /usr/share/fonts/opentype/noto/NotoSansCJK-* >/dev/null 2>&1; }; then
+  step "Installing Debian's Chromium and CJK fonts for the browser tests"
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
   else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
   fi
 fi
 
