@@ -223,9 +223,12 @@ class Connection:
             "credential": self.credentials.describe() if self.credentials else None,
             "detection": plan,
             "access": self.access.to_json() if self.access else None,
-            "problem": self.problem.to_json() if self.problem else None,
+            "problem": (problems.within_tls_policy(self.problem.to_json(), self.config.allow_insecure_tls)
+                        if self.problem else None),
             "config_sources": dict(self.config.sources),
             "verify_ssl": self.config.verify_ssl,
+            # the admin's policy: may a sign-in turn verification off? (the form hides the box if not)
+            "allow_insecure_tls": self.config.allow_insecure_tls,
             "connected_at": self.connected_at,
             "generation": self.generation,
         }
