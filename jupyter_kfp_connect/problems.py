@@ -266,6 +266,18 @@ def transport_problem(host: str, exc: BaseException) -> Problem:
     return unreachable(host, transport_reason(exc))
 
 
+def kfp_busy(host: str, limit: int, waited: float) -> Problem:
+    """A KFP call that waited its whole timeout for one of the connection's ``limit`` slots."""
+    return Problem(
+        "kfp_busy",
+        f"Too many requests to {host} at once: this one waited {waited:.0f} s behind {limit} others "
+        "still in progress and was not sent.",
+        fix="Try again in a moment. An administrator can raise c.KFPConnect.max_concurrent_requests "
+            "(or c.KFPConnect.request_timeout) if KFP is slow but healthy.",
+        status=503,
+    )
+
+
 def unreachable(host: str, reason: str) -> Problem:
     return Problem(
         "unreachable",
