@@ -43,19 +43,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_jupyter(kfp_host: str, workdir: Path) -> tuple[subprocess.Popen, str]:
-    """A Jupyter server with the extension, configured for the sandbox, in its own process."""
+def start_jupyter(kfp_host: str, workdir: Path, *, loop_lag: bool = False,
+                  settings: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """A Jupyter server with the extension, configured for the sandbox, in its own process
+    (``loop_lag``: with the benchmarks' loop-lag probe, ``benchmarks/loop_lag.py``, too)."""
     config_dir = workdir / "config"
     config_dir.mkdir()
+    extensions = {"jupyter_kfp_connect": True, **({"loop_lag": True} if loop_lag else {})}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps({
-        "ServerApp": {"jpserver_extensions": {"jupyter_kfp_connect": True}},
-        "KFPConnect": {"host": kfp_host},
+        "ServerApp": {"jpserver_extensions": extensions},
+        "KFPConnect": {"host": kfp_host, **(settings or {})},
     }))
     (workdir / "root").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KF_PIPELINES", "KUBERNETES_"))}
     env.update(JUPYTER_CONFIG_DIR=str(config_dir), JUPYTER_DATA_DIR=str(workdir / "data"),
                JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "benchmarks"), env.get("PYTHONPATH")])))
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter_server", f"--port={port}", "--ip=127.0.0.1", "--no-browser",
@@ -63,7 +66,7 @@ def start_jupyter(kfp_host: str, workdir: Path) -> tuple[subprocess.Popen, str]:
          "--ServerApp.log_level=WARN", "--allow-root"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(proc.stderr.read().decode()[-2000:])
@@ -74,7 +77,7 @@ def start_jupyter(kfp_host: str, workdir: Path) -> tuple[subprocess.Popen, str]:
             pass
         time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("the Jupyter server did not start in 60 s")
+    raise RuntimeError("the Jupyter server did not start in 120 s")
 
 
 async def status_latencies(client: httpx.AsyncClient, samples: int) -> list[float]:

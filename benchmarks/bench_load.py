@@ -1,22 +1,38 @@
 """Load: 500 concurrent list calls, then 50 concurrent uploads, against a sandbox at 20 ms.
 
-A sandbox (``jupyter-kfp-sandbox``, its own process, so this client does not starve it of the
-GIL) answers every KFP request after 20 ms; a real Jupyter server with the extension runs in
-another. We check that every answer is clean (200 / 201 JSON),
-time Jupyter's own ``/api/status`` while each wave is in flight (p95 against the idle p95),
-and read the server's open file descriptors and resident memory from ``/proc`` before and
-after (once its pooled KFP connections have expired).
+Three processes besides this one: a sandbox (``jupyter-kfp-sandbox``) that answers every KFP
+request after 20 ms, a real Jupyter server with the extension (and the benchmarks' loop-lag
+probe, ``loop_lag.py``), and a load generator that sends the waves (aiohttp, C parser: an
+httpx client spent more CPU making 500 requests than the server spent answering). This
+process only times Jupyter's own ``/api/status`` while each wave is in flight, on a loop of
+its own, so a probe never waits behind the load's client work, and reads the server's loop
+lag, the CPU each process spent, and the server's file descriptors and resident memory from
+``/proc`` before and after (once its pooled KFP connections have expired).
 
-Judged: every answer clean; loaded p95 <= 3x idle p95 (with a 5 ms floor under the idle p95:
-a sub-millisecond idle figure is timer noise); file descriptors back to the baseline (+2);
-memory within 25% (+30 MB) of the baseline taken after a warm-up wave.
-Traffic goes to 127.0.0.1 only. The load comes from aiohttp (C parser): an httpx client
-(pure-Python HTTP/1.1) spent more CPU making 500 requests than the server spent answering.
+Why the CPU figures: this machine has 2 cores for the server, the sandbox and the load
+generator together (and whatever else runs). A status round trip cannot be faster than the
+server's loop turns around; the server's loop lag says how much of a status p95 is the
+server's own doing, and the CPU split and the load average say whether the cores were there.
+
+Judged: every answer clean; status p95 under load <= 3x the idle p95 (idle floored at 5 ms:
+a sub-millisecond idle figure is timer noise); the server's loop lag p95 in loop CPU <= 25 ms
+(LAG_P95_MS: the server's own work between two turns of its loop, which is what the
+extension decides; the same lag in wall time is printed beside it, and on a machine whose
+cores are shared with other work it is that CPU lag stretched by the scheduler, which no code
+in the server can shorten); file descriptors back to the baseline (+2); memory within 25%
+(+30 MB) of the baseline taken after a warm-up wave.
+
+What the server cannot spread out: when 500 requests arrive at the same instant, Tornado
+reads and routes all of them (Jupyter's authentication included, ~1 ms each) in one or two
+turns of the loop before any of them reaches the extension's admission queue; that is the
+"max" loop lag of the list wave (about half a second of CPU here), once per burst.
+Traffic goes to 127.0.0.1 only.
 """
 
 # No "from __future__ import annotations": kfp reads component annotations as real types.
 
 import asyncio
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -40,6 +56,9 @@ UPLOADS = 50
 IDLE_SAMPLES = 60
 IDLE_FLOOR_MS = 5.0
 KEEPALIVE_WAIT_S = 7.0  # the KFP pool's keep-alive expiry is 5 s
+#: The server's loop may spend this much CPU between two of its turns at p95 while loaded:
+#: a few answers' worth of work (a list call costs the server ~5 ms of CPU here, all told).
+LAG_P95_MS = 25.0
 
 
 def compiled_package() -> bytes:
@@ -82,6 +101,90 @@ async def fetch(session: aiohttp.ClientSession, method: str, path: str, **kwargs
         return _Answer(response.status, body)
 
 
+def clean(answers: list, expected: int) -> int:
+    return sum(1 for a in answers if isinstance(a, _Answer) and a.status == expected
+               and isinstance(a.body, dict) and "error" not in a.body)
+
+
+def failures(answers: list, expected: int) -> dict[str, int]:
+    """What the unclean answers were: ``{"502 unreachable": 3, ...}``."""
+    found: dict[str, int] = {}
+    for a in answers:
+        if isinstance(a, _Answer) and a.status == expected and isinstance(a.body, dict) and "error" not in a.body:
+            continue
+        if isinstance(a, _Answer):
+            code = (a.body or {}).get("error", {}).get("code") if isinstance(a.body, dict) else None
+            key = f"{a.status} {code}"
+        else:
+            key = type(a).__name__
+        found[key] = found.get(key, 0) + 1
+    return found
+
+
+# --- the load generator (its own process) ------------------------------------------------------
+def load_process(url: str, package: bytes, commands) -> None:
+    """Runs in a child process: waits for ``(kind, count, prefix)`` on ``commands``, sends that
+    wave, answers ``{clean, failures, seconds, cpu}``; ``None`` ends it."""
+    asyncio.run(_load_loop(url, package, commands))
+
+
+async def _load_loop(url: str, package: bytes, commands) -> None:
+    async def list_call(load: aiohttp.ClientSession, _: int, prefix: str) -> _Answer:
+        return await fetch(load, "GET", "/kfp-connect/pipelines", params={"scope": "shared", "page_size": "20"})
+
+    async def upload(load: aiohttp.ClientSession, i: int, prefix: str) -> _Answer:
+        form = aiohttp.FormData()
+        form.add_field("name", f"{prefix}-{i}")
+        form.add_field("scope", "shared")
+        form.add_field("file", package, filename="load.yaml", content_type="application/octet-stream")
+        return await fetch(load, "POST", "/kfp-connect/pipelines", data=form)
+
+    loop = asyncio.get_running_loop()
+    while True:
+        command = await loop.run_in_executor(None, commands.recv)
+        if command is None:
+            break
+        kind, count, prefix = command
+        make, expected = (list_call, 200) if kind == "lists" else (upload, 201)
+        cpu, started = time.process_time(), time.perf_counter()
+        # a session per wave, closed after it: the server's descriptors are then its own
+        connector = aiohttp.TCPConnector(limit=LISTS + 20)
+        async with aiohttp.ClientSession(url, headers=AUTH, connector=connector,
+                                         timeout=aiohttp.ClientTimeout(total=300)) as load:
+            answers = await asyncio.gather(*(make(load, i, prefix) for i in range(count)), return_exceptions=True)
+        commands.send({"clean": clean(answers, expected), "failures": failures(answers, expected),
+                       "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu})
+    commands.send("closed")
+
+
+# --- this process: the probe ---------------------------------------------------------------------
+def proc_figures(pid: int) -> tuple[int, float]:
+    """(open file descriptors, resident memory in MB) of the server process."""
+    fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
+    rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if line.startswith("VmRSS:"))
+    return fds, rss_kb / 1024
+
+
+def fd_kinds(pid: int) -> dict[str, int]:
+    """The server's open descriptors by kind (socket, pipe, anon_inode:..., file)."""
+    kinds: dict[str, int] = {}
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        kind = target.split(":", 1)[0] if ":" in target and not target.startswith("/") else "file"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def status_while(session: aiohttp.ClientSession, busy: asyncio.Future | None, samples: int = 0) -> list[float]:
     """``/api/status`` round trips in ms: ``samples`` of them, or as many as fit while ``busy`` runs."""
     found: list[float] = []
@@ -97,70 +200,102 @@ async def status_while(session: aiohttp.ClientSession, busy: asyncio.Future | No
 
 
 def p95(values: list[float]) -> float:
-    return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
+    return sorted(values)[max(0, int(len(values) * 0.95) - 1)] if values else float("nan")
 
 
-async def wave(status_session: aiohttp.ClientSession, make, count: int) -> tuple[list, list[float], float]:
-    started = time.perf_counter()
-    busy = asyncio.ensure_future(asyncio.gather(*(make(i) for i in range(count)), return_exceptions=True))
-    latencies = await status_while(status_session, busy)
-    answers = await busy
-    return answers, latencies, time.perf_counter() - started
+class Wave:
+    """One wave's figures, as measured from outside and inside the server."""
+
+    def __init__(self, name: str, count: int, result: dict, status: list[float], lags: list[float],
+                 cpu_lags: list[float], cpu: dict[str, float], load_average: float) -> None:
+        self.name, self.count, self.result, self.status, self.lags = name, count, result, status, lags
+        self.cpu_lags = cpu_lags
+        self.cpu, self.load_average = cpu, load_average
+
+    def lines(self) -> list[str]:
+        r, wall = self.result, self.result["seconds"]
+        bad = f" ({', '.join(f'{n}x {k}' for k, n in r['failures'].items())})" if r["failures"] else ""
+        return [
+            f"{self.count} concurrent {self.name}: {r['clean']}/{self.count} clean{bad} in {wall:.2f} s",
+            f"  /api/status          median {statistics.median(self.status):7.2f} ms  p95 {p95(self.status):7.2f} ms  "
+            f"max {max(self.status):7.2f} ms  ({len(self.status)} samples)",
+            f"  server loop lag      median {statistics.median(self.lags):7.2f} ms  p95 {p95(self.lags):7.2f} ms  "
+            f"max {max(self.lags):7.2f} ms  ({len(self.lags)} ticks)",
+            f"  ... in loop CPU      median {statistics.median(self.cpu_lags):7.2f} ms  p95 {p95(self.cpu_lags):7.2f} ms  "
+            f"max {max(self.cpu_lags):7.2f} ms  (the server's own work between two turns)",
+            f"  CPU s in the wave    server {self.cpu['server']:.2f}  sandbox {self.cpu['sandbox']:.2f}  "
+            f"load generator {self.cpu['load']:.2f}  (of {2 * wall:.2f} core-s on 2 cores; load average "
+            f"{self.load_average:.1f})",
+        ]
 
 
-def clean(answers: list, expected: int) -> int:
-    return sum(1 for a in answers if isinstance(a, _Answer) and a.status == expected
-               and isinstance(a.body, dict) and "error" not in a.body)
+async def wave(probe: aiohttp.ClientSession, commands, pids: dict[str, int], name: str, count: int,
+               prefix: str) -> Wave:
+    await fetch(probe, "DELETE", "/bench/loop-lag")
+    before = {k: cpu_seconds(pid) for k, pid in pids.items() if k != "load"}
+    loop = asyncio.get_running_loop()
+    commands.send((name, count, prefix))
+    busy = loop.run_in_executor(None, commands.recv)
+    status = await status_while(probe, busy)
+    result = await busy
+    cpu = {k: cpu_seconds(pid) - before[k] for k, pid in pids.items() if k != "load"}
+    cpu["load"] = result["cpu"]
+    lags = (await fetch(probe, "GET", "/bench/loop-lag")).body
+    return Wave(name, count, result, status, lags["lags_ms"], lags["cpu_lags_ms"], cpu, os.getloadavg()[0])
 
 
-async def measure(url: str, pid: int, kfp_url: str, package: bytes) -> int:
-    # The load and the status probe on separate pools, so a probe never queues behind the load.
-    load_conn = aiohttp.TCPConnector(limit=LISTS + 20)
-    async with aiohttp.ClientSession(url, headers=AUTH, connector=load_conn, cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                     timeout=aiohttp.ClientTimeout(total=300)) as load, \
-            aiohttp.ClientSession(url, headers=AUTH) as probe:
-        assert (await fetch(load, "GET", "/kfp-connect/status")).status == 200
-
-        async def list_call(_: int) -> _Answer:
-            return await fetch(load, "GET", "/kfp-connect/pipelines", params={"scope": "shared", "page_size": "20"})
-
-        async def upload(i: int, prefix: str = "load") -> _Answer:
-            form = aiohttp.FormData()
-            form.add_field("name", f"{prefix}-{i}")
-            form.add_field("scope", "shared")
-            form.add_field("file", package, filename="load.yaml", content_type="application/octet-stream")
-            return await fetch(load, "POST", "/kfp-connect/pipelines", data=form)
-
+async def measure(url: str, pids: dict[str, int], kfp_url: str, commands) -> int:
+    async with aiohttp.ClientSession(url, headers=AUTH) as probe:
         # warm-up: the code paths, the pools and the caches exist before the baseline
-        await asyncio.gather(*(list_call(i) for i in range(50)))
-        await asyncio.gather(*(upload(i, "warm") for i in range(5)))
+        await wave(probe, commands, pids, "lists", 50, "warm")
+        await wave(probe, commands, pids, "uploads", 10, "warm")
         await asyncio.sleep(KEEPALIVE_WAIT_S)
-        base_fds, base_rss = proc_figures(pid)
+        base_fds, base_rss = proc_figures(pids["server"])
+        base_kinds = fd_kinds(pids["server"])
+        await fetch(probe, "DELETE", "/bench/loop-lag")
         idle = await status_while(probe, None, IDLE_SAMPLES)
+        idle_lags = (await fetch(probe, "GET", "/bench/loop-lag")).body["lags_ms"]
+        idle_cpu_lags = (await fetch(probe, "GET", "/bench/loop-lag")).body["cpu_lags_ms"]
 
-        lists, list_lat, list_s = await wave(probe, list_call, LISTS)
-        uploads, upload_lat, upload_s = await wave(probe, upload, UPLOADS)
+        lists = await wave(probe, commands, pids, "lists", LISTS, "load")
+        uploads = await wave(probe, commands, pids, "uploads", UPLOADS, "load")
 
-    await asyncio.sleep(KEEPALIVE_WAIT_S)  # our clients are closed; the server's KFP pool expires
-    after_fds, after_rss = proc_figures(pid)
+    commands.send(None)  # the load generator closes its connections and ends
+    await asyncio.get_running_loop().run_in_executor(None, commands.recv)
+    await asyncio.sleep(KEEPALIVE_WAIT_S)  # the server's KFP pool expires
+    after_fds, after_rss = proc_figures(pids["server"])
+    after_kinds = fd_kinds(pids["server"])
 
     idle_p95 = p95(idle)
     judged_idle = max(idle_p95, IDLE_FLOOR_MS)
-    ok_lists, ok_uploads = clean(lists, 200), clean(uploads, 201)
     held = httpx.get(f"{kfp_url}/apis/v2beta1/pipelines", params={"page_size": 1}).json()["total_size"]
-    print(f"KFP latency {KFP_LATENCY_S * 1000:.0f} ms; the sandbox holds {held} shared pipelines")
-    print(f"/api/status idle:            median {statistics.median(idle):6.2f} ms   p95 {idle_p95:6.2f} ms")
-    print(f"{LISTS} concurrent lists:     {ok_lists}/{LISTS} clean in {list_s:.2f} s; /api/status "
-          f"median {statistics.median(list_lat):6.2f} ms  p95 {p95(list_lat):6.2f} ms  ({len(list_lat)} samples)")
-    print(f"{UPLOADS} concurrent uploads:    {ok_uploads}/{UPLOADS} clean in {upload_s:.2f} s; /api/status "
-          f"median {statistics.median(upload_lat):6.2f} ms  p95 {p95(upload_lat):6.2f} ms  ({len(upload_lat)} samples)")
-    worst = max(p95(list_lat), p95(upload_lat))
+    print(f"KFP latency {KFP_LATENCY_S * 1000:.0f} ms; the sandbox holds {held} shared pipelines; "
+          f"{os.cpu_count()} cores")
+    print(f"idle: /api/status    median {statistics.median(idle):7.2f} ms  p95 {idle_p95:7.2f} ms; "
+          f"server loop lag p95 {p95(idle_lags):.2f} ms ({p95(idle_cpu_lags):.2f} ms of loop CPU)")
+    for measured in (lists, uploads):
+        print("\n".join(measured.lines()))
+    worst = max(p95(lists.status), p95(uploads.status))
+    worst_lag = max(p95(lists.cpu_lags), p95(uploads.cpu_lags))
+    worst_wall_lag = max(p95(lists.lags), p95(uploads.lags))
     ratio = worst / judged_idle
     print(f"loaded p95 / idle p95:        {ratio:.2f}  (judged <= 3.0; idle p95 floored at {IDLE_FLOOR_MS:.0f} ms)")
-    print(f"file descriptors:             {base_fds} before, {after_fds} after")
+    print(f"server loop lag p95 (worst):  {worst_lag:.2f} ms of loop CPU  (judged <= {LAG_P95_MS:.0f} ms); "
+          f"{worst_wall_lag:.2f} ms of wall time at load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"file descriptors:             {base_fds} before, {after_fds} after  ({base_kinds} -> {after_kinds})")
     print(f"resident memory:              {base_rss:.1f} MB before, {after_rss:.1f} MB after")
-    fine = (ok_lists == LISTS and ok_uploads == UPLOADS and ratio <= 3.0
-            and after_fds <= base_fds + 2 and after_rss <= base_rss * 1.25 + 30)
+    clean_all = lists.result["clean"] == LISTS and uploads.result["clean"] == UPLOADS
+    server_side = (clean_all and worst_lag <= LAG_P95_MS
+                   and after_fds <= base_fds + 2 and after_rss <= base_rss * 1.25 + 30)
+    if server_side and ratio > 3.0:
+        stretch = worst_wall_lag / max(worst_lag, 0.1)
+        print(f"why the ratio is over 3:      the server's own work between two turns stayed within "
+              f"{worst_lag:.1f} ms of CPU, but each took {stretch:.1f}x as long in wall time: the 2 cores "
+              f"were shared (load average {os.getloadavg()[0]:.1f}; this wave's three processes used "
+              f"{sum(lists.cpu.values()) / lists.result['seconds']:.2f} of them). On such a machine a "
+              "status round trip, a few turns of the server's loop, cannot stay within 3x idle.")
+    print("server side (clean answers, loop CPU lag, descriptors, memory):", "ok" if server_side else "NOT MET")
+    fine = server_side and ratio <= 3.0
     print("result:", "ok" if fine else "NOT MET")
     return 0 if fine else 1
 
@@ -194,12 +329,22 @@ def stop(proc: subprocess.Popen | None) -> None:
 def main() -> int:
     package = compiled_package()
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    sandbox = jupyter = None
+    sandbox = jupyter = loader = None
+    commands, theirs = multiprocessing.Pipe()
     try:
         sandbox, kfp_url = start_sandbox()
-        jupyter, url = start_jupyter(kfp_url, workdir)
-        return asyncio.run(measure(url, jupyter.pid, kfp_url, package))
+        settings = {"max_concurrent_requests": int(os.environ["KFP_CONCURRENCY"])} if os.environ.get("KFP_CONCURRENCY") else {}
+        jupyter, url = start_jupyter(kfp_url, workdir, loop_lag=True, settings=settings)
+        loader = multiprocessing.get_context("spawn").Process(target=load_process, args=(url, package, theirs),
+                                                              daemon=True)
+        loader.start()
+        pids = {"server": jupyter.pid, "sandbox": sandbox.pid, "load": loader.pid}
+        return asyncio.run(measure(url, pids, kfp_url, commands))
     finally:
+        if loader is not None:
+            loader.join(10)
+            if loader.is_alive():
+                loader.kill()
         stop(jupyter)
         stop(sandbox)
         shutil.rmtree(workdir, ignore_errors=True)

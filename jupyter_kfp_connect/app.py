@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, CaselessStrEnum, Float, Unicode
+from traitlets import Bool, CaselessStrEnum, Float, Integer, Unicode
 
 from .version import __version__
 from .handlers import all_routes
@@ -80,6 +80,15 @@ class KFPConnect(ExtensionApp):
     )
     ca_cert = Unicode("", config=True, help="Path of a CA bundle for a private certificate authority.")
     request_timeout = Float(30.0, config=True, help="Seconds before a KFP request is abandoned.")
+    max_concurrent_requests = Integer(
+        8,
+        min=1,
+        config=True,
+        help="KFP calls one person's connection sends at once; more wait their turn (at most "
+        "request_timeout, then kfp_busy). A burst of hundreds of panel or %%kfp calls then neither "
+        "fills the Jupyter server's event loop with answers to process at the same moment nor "
+        "waits for a pooled connection inside its connect timeout.",
+    )
     pipeline_store = CaselessStrEnum(
         ["auto", "database", "kubernetes"],
         default_value="auto",
@@ -139,7 +148,8 @@ class KFPConnect(ExtensionApp):
     def _connection_traits(self) -> dict:
         """The traitlet values the connection config reads (see connection/config.py)."""
         names = ("host", "ui_host", "namespace", "auth", "dex_auth_type", "token_path", "namespace_path",
-                 "verify_ssl", "allow_insecure_tls", "ca_cert", "request_timeout")
+                 "verify_ssl", "allow_insecure_tls", "ca_cert", "request_timeout",
+                 "max_concurrent_requests")
         return {name: getattr(self, name) for name in names}
 
     async def stop_extension(self) -> None:

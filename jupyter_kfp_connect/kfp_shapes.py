@@ -14,7 +14,7 @@ because jsonschema took 6-8 ms per 20-pipeline page here, more than the rest of 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from . import problems
 from .errors import KFPConnectError
@@ -62,11 +62,60 @@ def schema_for(method: str, path: str) -> dict[str, Any]:
 def check(method: str, path: str, body: Any) -> Any:
     """``body`` if it has the shape KFP's API gives for this call; a ``kfp_error`` otherwise.
     Any JSON object passes a call without a row (DELETE answers ``{}``)."""
-    mismatch = _first_mismatch(schema_for(method, path), body, [])
+    schema = schema_for(method, path)
+    if _fits(schema)(body):  # the common case, on the event loop for every answer: no paths built
+        return body
+    mismatch = _first_mismatch(schema, body, [])
     if mismatch is None:
         return body
     where, wanted = mismatch
     raise KFPConnectError.from_problem(problems.unexpected_answer(f"{method} {path}", where, wanted))
+
+
+def _types(schema: dict[str, Any]) -> tuple[type, ...] | None:
+    kinds = schema.get("type")
+    if kinds is None:
+        return None
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    found: list[type] = []
+    for kind in kinds:
+        kind_type = _PY_TYPES[kind]
+        found.extend(kind_type if isinstance(kind_type, tuple) else (kind_type,))
+    return tuple(found)
+
+
+_FITS: dict[int, Callable[[Any], bool]] = {}
+
+
+def _fits(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    """A yes/no check of ``schema`` built once per schema: what :func:`_first_mismatch` says,
+    at a fraction of its cost (a 20-pipeline page took ~0.5 ms of the loop's time there)."""
+    found = _FITS.get(id(schema))
+    if found is None:
+        found = _FITS[id(schema)] = _build_fits(schema)
+    return found
+
+
+def _build_fits(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    types = _types(schema)
+    no_bool = types is not None and int in types and bool not in types
+    properties = [(name, _build_fits(sub)) for name, sub in schema.get("properties", {}).items()]
+    items = _build_fits(schema["items"]) if "items" in schema else None
+
+    def fits(value: Any) -> bool:
+        if types is not None and (not isinstance(value, types) or (no_bool and type(value) is bool)):
+            return False
+        if properties and type(value) is dict:
+            for name, sub in properties:
+                if name in value and not sub(value[name]):
+                    return False
+        elif items is not None and type(value) is list:
+            for item in value:
+                if not items(item):
+                    return False
+        return True
+
+    return fits
 
 
 def _first_mismatch(schema: dict[str, Any], value: Any, path: list[str]) -> tuple[str, str] | None:

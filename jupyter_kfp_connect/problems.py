@@ -266,6 +266,18 @@ def transport_problem(host: str, exc: BaseException) -> Problem:
     return unreachable(host, transport_reason(exc))
 
 
+def kfp_busy(host: str, limit: int, waited: float) -> Problem:
+    """A KFP call that waited its whole timeout for one of the connection's ``limit`` slots."""
+    return Problem(
+        "kfp_busy",
+        f"Too many requests to {host} at once: this one waited {waited:.0f} s behind {limit} others "
+        "still in progress and was not sent.",
+        fix="Try again in a moment. An administrator can raise c.KFPConnect.max_concurrent_requests "
+            "(or c.KFPConnect.request_timeout) if KFP is slow but healthy.",
+        status=503,
+    )
+
+
 def unreachable(host: str, reason: str) -> Problem:
     return Problem(
         "unreachable",
@@ -276,14 +288,28 @@ def unreachable(host: str, reason: str) -> Problem:
     )
 
 
+#: The part of tls_error's fix that offers turning verification off: dropped where the admin
+#: forbids it (c.KFPConnect.allow_insecure_tls = False), see :func:`within_tls_policy`.
+SKIP_VERIFICATION_HINT = (" Or, for a test cluster only, turn verification off (the sign-in form's "
+                          "\"Don't verify the TLS certificate\", verify_ssl: false).")
+
+
 def tls_error(host: str, reason: str) -> Problem:
     return Problem(
         "tls_error",
         f"The TLS certificate of {host} could not be verified: {reason}.",
         fix="Give the cluster's CA bundle (c.KFPConnect.ca_cert or the ca_cert field when signing "
-            "in), or, for a test cluster only, turn off verification (verify_ssl: false).",
+            "in)." + SKIP_VERIFICATION_HINT,
         status=502,
     )
+
+
+def within_tls_policy(problem: dict, insecure_allowed: bool) -> dict:
+    """A Problem's JSON as this server may say it: no advice to turn TLS verification off
+    where the admin forbids it (the sign-in would be refused with ``tls_required``)."""
+    if insecure_allowed or SKIP_VERIFICATION_HINT not in str(problem.get("fix") or ""):
+        return problem
+    return {**problem, "fix": problem["fix"].replace(SKIP_VERIFICATION_HINT, "")}
 
 
 def invalid_credentials(host: str) -> Problem:

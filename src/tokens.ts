@@ -111,6 +111,10 @@ export interface IStatus {
   pipeline_store?: string;
   /** Why the state is error/expired, when known. */
   problem?: IProblem | null;
+  /** Whether TLS certificates are verified for this connection. */
+  verify_ssl?: boolean;
+  /** The admin's policy (c.KFPConnect.allow_insecure_tls): may a sign-in turn verification off? */
+  allow_insecure_tls?: boolean;
   [key: string]: unknown;
 }
 
@@ -124,6 +128,8 @@ export interface ILoginRequest {
   keep_signed_in?: boolean;
   token?: string;
   cookie?: string;
+  /** false: do not verify the endpoint's TLS certificate (only where the server allows it). */
+  verify_ssl?: boolean;
 }
 
 /** GET namespaces. */

@@ -8,7 +8,8 @@ Precedence, highest first (each value is taken from the first source that sets i
    secret). The panel's JupyterLab settings (schema/plugin.json) shape the panel, not the
    connection.
 2. **Traitlets**: ``c.KFPConnect.host``, ``.ui_host``, ``.namespace``, ``.auth``,
-   ``.token_path``, ``.namespace_path``, ``.verify_ssl``, ``.ca_cert``, ``.request_timeout``.
+   ``.token_path``, ``.namespace_path``, ``.verify_ssl``, ``.ca_cert``, ``.request_timeout``,
+   ``.max_concurrent_requests``.
 3. **The environment variables kfp.Client reads**: ``KF_PIPELINES_ENDPOINT`` (host),
    ``KF_PIPELINES_UI_ENDPOINT`` (UI links), ``KF_PIPELINES_SA_TOKEN_PATH`` (token file).
    ``kfp.Client`` has no namespace variable; it reads the pod's ServiceAccount namespace file,
@@ -69,6 +70,8 @@ class ConnectionConfig:
     allow_insecure_tls: bool = True
     ca_cert: str = ""
     request_timeout: float = 30.0
+    #: KFP calls one connection has in flight at once; the rest wait their turn (c.KFPConnect.max_concurrent_requests)
+    max_concurrent_requests: int = 8
     in_cluster: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -147,6 +150,7 @@ def resolve(traits: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
         allow_insecure_tls=bool(traits.get("allow_insecure_tls", True)),
         ca_cert=str(traits.get("ca_cert") or ""),
         request_timeout=float(traits.get("request_timeout") or 30.0),
+        max_concurrent_requests=max(1, int(traits.get("max_concurrent_requests") or 8)),
         in_cluster=in_cluster,
         sources=sources,
     )

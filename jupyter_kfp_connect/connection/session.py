@@ -12,12 +12,13 @@ says what kind of credential is in use. The password is kept only when the user 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import ssl
 import time
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -134,6 +135,9 @@ class Connection:
         self._client_key: tuple[Any, ...] | None = None
         self._relogin_lock = asyncio.Lock()
         self._start_lock = asyncio.Lock()
+        #: admission to KFP: at most max_concurrent_requests calls in flight, the rest queue here
+        self._admission = asyncio.Semaphore(config.max_concurrent_requests)
+        self._in_flight = 0
         self._started = False
         self._listeners: list[Listener] = []
 
@@ -195,6 +199,16 @@ class Connection:
             self._fail(err.problem)
             raise
 
+    @property
+    def busy(self) -> bool:
+        """Every admission slot is taken: a new KFP call would wait behind the others."""
+        return self._admission.locked()
+
+    @property
+    def in_flight(self) -> int:
+        """KFP calls sent and not yet answered (at most max_concurrent_requests)."""
+        return self._in_flight
+
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(event, connection)`` on ``login``, ``relogin``, ``expired``, ``logout``.
         Returns a function that removes it. Kernels use it to pick up fresh headers at once."""
@@ -223,9 +237,12 @@ class Connection:
             "credential": self.credentials.describe() if self.credentials else None,
             "detection": plan,
             "access": self.access.to_json() if self.access else None,
-            "problem": self.problem.to_json() if self.problem else None,
+            "problem": (problems.within_tls_policy(self.problem.to_json(), self.config.allow_insecure_tls)
+                        if self.problem else None),
             "config_sources": dict(self.config.sources),
             "verify_ssl": self.config.verify_ssl,
+            # the admin's policy: may a sign-in turn verification off? (the form hides the box if not)
+            "allow_insecure_tls": self.config.allow_insecure_tls,
             "connected_at": self.connected_at,
             "generation": self.generation,
         }
@@ -571,11 +588,12 @@ class Connection:
         request = httpx.Request(method, url, headers=headers, extensions=self._timeouts, **kwargs)
         if not isinstance(request.stream, httpx.ByteStream):
             request.read()  # a multipart upload: send it with its length, not chunked
-        response = await self._transport.handle_async_request(request)
-        try:
-            content = await _read_capped(response, MAX_ANSWER_BYTES)
-        finally:
-            await response.aclose()
+        async with self._admitted():
+            response = await self._transport.handle_async_request(request)
+            try:
+                content = await _read_capped(response, MAX_ANSWER_BYTES)
+            finally:
+                await response.aclose()
         if content is None:
             raise KFPConnectError.from_problem(problems.answer_too_large(url, MAX_ANSWER_BYTES))
         # The body as read (decoded): the answer the rest of the package sees.
@@ -583,6 +601,29 @@ class Connection:
                    if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
         return httpx.Response(response.status_code, headers=headers, content=content, request=request,
                               extensions=response.extensions)
+
+    @contextlib.asynccontextmanager
+    async def _admitted(self) -> AsyncIterator[None]:
+        """Hold one of the connection's admission slots for a KFP exchange. Why: 500 calls at
+        once (a script, a burst of panel refreshes) would otherwise all be in flight, their
+        answers arriving together, each loop turn of the Jupyter server then spends hundreds
+        of milliseconds on them (every other request, /api/status too, waits that long per
+        step), and calls beyond the pool's size waited for a connection inside aiohttp's
+        connect timeout (a false ``unreachable``). Waiting here is not the request's timeout;
+        it is bounded by ``request_timeout`` on its own (``kfp_busy``)."""
+        limit = self.config.max_concurrent_requests
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(self._admission.acquire(), self.config.request_timeout)
+        except asyncio.TimeoutError:
+            raise KFPConnectError.from_problem(
+                problems.kfp_busy(self.host, limit, time.monotonic() - started)) from None
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._admission.release()
 
     def _front(self) -> str:
         return self.plan.front if self.plan else ""

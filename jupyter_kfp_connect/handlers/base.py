@@ -12,6 +12,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 
 from ..errors import KFPConnectError
+from ..problems import within_tls_policy
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ class KFPConnectHandler(ExtensionHandlerMixin, APIHandler):
         """Every failure becomes ``{"error": Problem}`` with a sentence a person can act on."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, KFPConnectError):
-            problem = exc.problem.to_json()
+            problem = within_tls_policy(exc.problem.to_json(),
+                                        bool(getattr(self.kfp_app, "allow_insecure_tls", True)))
             self.set_status(exc.status)
         else:
             reason = getattr(exc, "log_message", None) or self._reason

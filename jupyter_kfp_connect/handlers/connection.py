@@ -35,9 +35,12 @@ class StatusHandler(ConnectionHandler):
     async def get(self) -> None:
         connection = self.connection
         await connection.start()
-        if self.get_argument("check", "") in ("1", "true") and connection.state == CONNECTED:
+        if self.get_argument("check", "") in ("1", "true") and connection.state == CONNECTED \
+                and not connection.busy:
             # The panel's periodic refresh: one light authenticated KFP call, so a session the
-            # gateway expired shows as expired (the connection turns its state on a 401).
+            # gateway expired shows as expired (the connection turns its state on a 401). Not
+            # while every admission slot is taken: the status would wait behind the whole
+            # queue, and the calls in flight notice an expiry themselves; it answers from state.
             try:
                 await KFPApi(connection).session_probe()
             except KFPConnectError:

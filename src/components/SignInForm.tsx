@@ -3,9 +3,57 @@ import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ConnectionModel } from '../model';
-import { ILoginRequest } from '../tokens';
+import { ILoginRequest, IStatus } from '../tokens';
 
 type Method = ILoginRequest['auth'];
+
+/** What the person filled in (secrets included, until submit). */
+export interface ISignInFields {
+  method: Method;
+  host: string;
+  username: string;
+  password: string;
+  connector: string;
+  keep: boolean;
+  secret: string;
+  /** The "Don't verify the TLS certificate" box. */
+  skipVerify: boolean;
+}
+
+/**
+ * Whether the form offers turning TLS verification off: only when the server says its admin
+ * allows it (`allow_insecure_tls`); a server that does not say is not offered the box.
+ */
+export function offersSkipVerification(
+  status: IStatus | null | undefined
+): boolean {
+  return status?.allow_insecure_tls === true;
+}
+
+/** The POST login body for what was filled in (the endpoint only when none is configured). */
+export function loginRequest(
+  fields: ISignInFields,
+  status: IStatus | null | undefined
+): ILoginRequest {
+  const request: ILoginRequest = { auth: fields.method };
+  if (!status?.host) {
+    request.host = fields.host.trim();
+  }
+  if (fields.method === 'dex') {
+    request.username = fields.username.trim();
+    request.password = fields.password;
+    request.connector = fields.connector;
+    request.keep_signed_in = fields.keep;
+  } else if (fields.method === 'token') {
+    request.token = fields.secret.trim();
+  } else if (fields.method === 'cookie') {
+    request.cookie = fields.secret.trim();
+  }
+  if (fields.skipVerify && offersSkipVerification(status)) {
+    request.verify_ssl = false;
+  }
+  return request;
+}
 
 /** The method the form opens with: what the server detected, Dex otherwise. */
 function initialMethod(auth: string | undefined): Method {
@@ -40,22 +88,24 @@ export function SignInForm(props: {
   const needsHost = !status?.host;
   const expired = status?.state === 'expired';
 
+  const [skipVerify, setSkipVerify] = React.useState(false);
+  const offerSkip = offersSkipVerification(status);
+
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
-    const request: ILoginRequest = { auth: method };
-    if (needsHost) {
-      request.host = host.trim();
-    }
-    if (method === 'dex') {
-      request.username = username.trim();
-      request.password = password;
-      request.connector = connector;
-      request.keep_signed_in = keep;
-    } else if (method === 'token') {
-      request.token = secret.trim();
-    } else if (method === 'cookie') {
-      request.cookie = secret.trim();
-    }
+    const request = loginRequest(
+      {
+        method,
+        host,
+        username,
+        password,
+        connector,
+        keep,
+        secret,
+        skipVerify
+      },
+      status
+    );
     // Never keep a secret in the front end longer than the request.
     setPassword('');
     setSecret('');
@@ -173,6 +223,21 @@ export function SignInForm(props: {
             value={secret}
             onChange={e => setSecret(e.target.value)}
           />
+        </label>
+      )}
+      {offerSkip && (
+        <label className="jp-KFPConnect-check">
+          <input
+            type="checkbox"
+            name="skip_tls_verify"
+            checked={skipVerify}
+            onChange={e => setSkipVerify(e.target.checked)}
+          />
+          <span>
+            {trans.__(
+              "Don't verify the TLS certificate (test clusters only)"
+            )}
+          </span>
         </label>
       )}
       <div className="jp-KFPConnect-actions">

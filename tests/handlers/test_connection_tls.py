@@ -22,6 +22,11 @@ async def test_untrusted_certificate_is_tls_error(call, https_host):
     code, body = await call("POST", "login", {"host": https_host, "username": USER, "password": PASSWORD})
     assert code == 502 and error_code(body) == "tls_error", body
     assert "ca_cert" in body["error"]["fix"]
+    # verification may be turned off here (the default policy): the fix and the status say so
+    assert "turn verification off" in body["error"]["fix"]
+    code, status = await call("GET", "status")
+    assert status["allow_insecure_tls"] is True
+    assert "turn verification off" in status["problem"]["fix"]
 
 
 async def test_private_ca_bundle(call, https_host, ca_file):

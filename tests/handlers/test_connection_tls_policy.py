@@ -50,3 +50,17 @@ async def test_kernel_sign_in_without_verification_is_refused(jp_fetch, jp_serve
 async def test_verified_sign_in_still_works(call, ca_file):
     code, status = await call("POST", "login", {"username": USER, "password": PASSWORD, "ca_cert": ca_file})
     assert code == 200 and status["state"] == "connected", status
+
+
+async def test_the_front_end_is_told_and_never_advised_to_turn_it_off(call):
+    """The panel hides its "Don't verify" box when the status says so, and a certificate
+    error's fix names the CA bundle only (the other way out would be refused)."""
+    code, status = await call("GET", "status")
+    assert code == 200 and status["allow_insecure_tls"] is False
+    code, body = await call("POST", "login", {"username": USER, "password": PASSWORD})
+    assert code == 502 and error_code(body) == "tls_error", body
+    assert "ca_cert" in body["error"]["fix"]
+    assert "verif" not in body["error"]["fix"].replace("verified", ""), body["error"]["fix"]
+    code, status = await call("GET", "status")
+    assert status["problem"]["code"] == "tls_error"
+    assert status["problem"]["fix"] == body["error"]["fix"]
