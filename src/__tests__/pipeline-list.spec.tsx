@@ -26,6 +26,9 @@ function pages(total: number) {
   };
 }
 
+// Rendering 50 rows of JupyterLab's components in jsdom takes a while on a busy machine.
+jest.setTimeout(30000);
+
 /** jsdom lays nothing out: give the scroller the height its rows would have. */
 const observers: (() => void)[] = [];
 beforeAll(() => {
