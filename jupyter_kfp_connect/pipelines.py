@@ -56,6 +56,8 @@ KFP_NAMESPACE = "kubeflow"  # where KFP checks gRPC writes to shared pipelines (
 #: KFP 2.17's upload endpoints answer an RBAC denial with exactly these (400, no cause)
 UPLOAD_REFUSALS = ("Failed to create a pipeline", "Failed to create a pipeline version")
 DELETE_CONCURRENCY = 8  # version deletes in flight when KFP cannot cascade: kind to the server
+COUNT_CONCURRENCY = 8  # version counts asked at once (one small KFP list call each)
+MAX_COUNT_IDS = MAX_PAGE_SIZE  # pipelines per version-count request: one list page at most
 _SORT_RE = re.compile(r"^\s*([a-z_]+)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
 
 
@@ -205,6 +207,34 @@ class PipelinesService:
         name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(body.get("display_name") or body.get("name")
                                                      or version_id)).strip("-") or "pipeline"
         return {"filename": f"{name}.yaml", "yaml": text}
+
+    async def version_counts(self, pipeline_ids: list[str]) -> dict[str, int | None]:
+        """How many versions each pipeline has. KFP's list answer carries no count, but list
+        versions' ``total_size`` counts all of a pipeline's versions whatever the page size
+        (a ``count(*)`` beside the page query), so ``page_size=1`` per pipeline is the
+        cheapest honest count: at most ``COUNT_CONCURRENCY`` calls in flight. A pipeline
+        that is gone or not readable (404/403) counts ``None``; any other failure (session
+        expired, KFP down) is the request's."""
+        ids = list(dict.fromkeys(pipeline_ids))
+        if len(ids) > MAX_COUNT_IDS:
+            raise _bad_request(f"Ask for at most {MAX_COUNT_IDS} pipelines' version counts at once.")
+        for pipeline_id in ids:
+            _seg(pipeline_id)  # every id checked before the first call
+        gate = asyncio.Semaphore(COUNT_CONCURRENCY)
+
+        async def count(pipeline_id: str) -> int | None:
+            async with gate:
+                try:
+                    body = await self._call("GET", f"pipelines/{_seg(pipeline_id)}/versions",
+                                            params={"page_size": 1})
+                except KFPConnectError as err:
+                    if err.status in (403, 404):
+                        return None
+                    raise
+            return int(body.get("total_size") or 0)
+
+        counts = await asyncio.gather(*(count(p) for p in ids))
+        return dict(zip(ids, counts))
 
     async def find_by_name(self, name: str, namespace: str) -> dict[str, Any] | None:
         """The pipeline called ``name`` (any case, as KFP compares) in exactly this scope:

@@ -173,6 +173,18 @@ class PipelineVersionPackageHandler(_PipelinesHandler):
         self.reply(await service.version_package(pipeline_id, version_id))
 
 
+class VersionCountsHandler(_PipelinesHandler):
+    """``GET version-counts?ids=a,b``: ``{counts: {id: n | null}}`` for the list's rows (KFP's
+    list of pipelines carries no count; the panel asks for the rows it shows)."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        ids = [i.strip() for i in self.get_query_argument("ids", "").split(",") if i.strip()]
+        service = await self.service()
+        self.reply({"counts": await service.version_counts(ids)})
+
+
 class ValidateHandler(_UploadHandler):
     """``POST validate``: the upload's checks and the spec summary, nothing sent to KFP."""
 
@@ -252,4 +264,5 @@ ROUTES = [
     (r"pipelines/([^/]+)/versions/([^/]+)", PipelineVersionHandler),
     (r"pipelines/([^/]+)/versions/([^/]+)/package", PipelineVersionPackageHandler),
     (r"validate", ValidateHandler),
+    (r"version-counts", VersionCountsHandler),
 ]

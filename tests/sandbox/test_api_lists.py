@@ -175,3 +175,14 @@ def test_ten_thousand_seeded_pipelines_list_correctly(sandbox, http) -> None:
     found = http.get(f"{API}/pipelines", params={
         "filter": _filter({"operation": "IS_SUBSTRING", "key": "display_name", "string_value": "-0999"})}).json()
     assert found["total_size"] == 10  # pipeline-09990 .. pipeline-09999
+
+
+def test_version_total_size_counts_every_version_whatever_the_page(sandbox, http) -> None:
+    """KFP 2.17 answers list versions' total_size with a count(*) over the pipeline's versions
+    beside the page query, so page_size=1 still counts them all (the list rows' counts)."""
+    [pid] = sandbox.store.seed("", 1, versions=4, prefix="counted")
+    page = http.get(f"{API}/pipelines/{pid}/versions", params={"page_size": 1}).json()
+    assert len(page["pipeline_versions"]) == 1 and page["total_size"] == 4
+    assert page["next_page_token"]
+    listed = http.get(f"{API}/pipelines").json()["pipelines"][0]
+    assert "total_size" not in listed and not any("version" in key for key in listed)
