@@ -288,6 +288,17 @@ export class KFPService {
   }
 
   /** The version's stored spec as YAML: `{filename, yaml}`. */
+  /**
+   * How many versions each pipeline has (KFP's list carries no count; the server asks KFP's
+   * list versions per id, a few at a time). `null` for a pipeline gone or not readable.
+   */
+  async versionCounts(ids: string[]): Promise<Record<string, number | null>> {
+    const answer = await this.request<{ counts: Record<string, number | null> }>(
+      `version-counts${query({ ids: ids.join(',') })}`
+    );
+    return answer.counts ?? {};
+  }
+
   versionPackage(
     id: string,
     versionId: string

@@ -14,6 +14,9 @@ import {
   Scope
 } from './tokens';
 
+/** Pipelines per version-count request (the server's limit, one KFP page). */
+export const MAX_COUNT_IDS = 200;
+
 /**
  * The user's connection as the panel sees it: the server's status, the last problem,
  * the namespaces on offer and the last connection check. No React here; components
@@ -351,6 +354,7 @@ export class PipelineListModel implements IPipelineListModel {
     this._nextToken = '';
     this._pages = 0;
     this._total = null;
+    this._countsStale = true;
     await this._load(generation, '');
   }
 
@@ -384,8 +388,40 @@ export class PipelineListModel implements IPipelineListModel {
     this._total = null;
     this._error = null;
     this._loading = false;
+    this._dropCounts();
     this._changed.emit();
   }
+
+  /**
+   * The number of versions of a listed pipeline: a number once known, `null` when it could
+   * not be read, `undefined` while nobody asked (or the answer is on its way).
+   */
+  versionCount(pipelineId: string): number | null | undefined {
+    return this._counts.get(pipelineId);
+  }
+
+  /**
+   * Ask for the version counts of these rows (the ones on screen): the ids not known yet
+   * go to the server together, once `countDelayMs` passed without another ask, up to
+   * `MAX_COUNT_IDS` per request. Known counts are kept until the list is refreshed.
+   */
+  requestCounts(ids: readonly string[]): void {
+    for (const id of ids) {
+      if (!this._counts.has(id) && !this._countsPending.has(id)) {
+        this._countsQueue.add(id);
+      }
+    }
+    if (this._countsQueue.size === 0 || this._countsTimer !== null) {
+      return;
+    }
+    this._countsTimer = setTimeout(() => {
+      this._countsTimer = null;
+      void this._flushCounts();
+    }, this.countDelayMs);
+  }
+
+  /** How long asks are gathered into one request (ms). */
+  countDelayMs = 60;
 
   /** Remove one pipeline locally after it was deleted on the server. */
   remove(pipelineId: string): void {
@@ -400,6 +436,7 @@ export class PipelineListModel implements IPipelineListModel {
     if (this._debounce !== null) {
       clearTimeout(this._debounce);
     }
+    this._dropCounts();
     Signal.clearData(this);
   }
 
@@ -420,6 +457,9 @@ export class PipelineListModel implements IPipelineListModel {
       }
       const kept = this._replace ? [] : this._items;
       this._replace = false;
+      if (this._countsStale) {
+        this._dropCounts();
+      }
       const seen = new Set(kept.map(p => p.id));
       const fresh = (page.pipelines ?? []).filter(p => !seen.has(p.id));
       this._items = [...kept, ...fresh];
@@ -441,6 +481,46 @@ export class PipelineListModel implements IPipelineListModel {
     }
   }
 
+  private async _flushCounts(): Promise<void> {
+    const ids = [...this._countsQueue].slice(0, MAX_COUNT_IDS);
+    ids.forEach(id => {
+      this._countsQueue.delete(id);
+      this._countsPending.add(id);
+    });
+    if (this._countsQueue.size > 0) {
+      this.requestCounts([]);
+    }
+    const era = this._countsEra;
+    let counts: Record<string, number | null> = {};
+    try {
+      counts = await this.service.versionCounts(ids);
+    } catch (error) {
+      if (era === this._countsEra) {
+        this.onError(error);
+      }
+    }
+    if (era !== this._countsEra) {
+      return;
+    }
+    for (const id of ids) {
+      this._countsPending.delete(id);
+      this._counts.set(id, typeof counts[id] === 'number' ? counts[id] : null);
+    }
+    this._changed.emit();
+  }
+
+  private _dropCounts(): void {
+    this._countsStale = false;
+    this._countsEra++;
+    this._counts.clear();
+    this._countsPending.clear();
+    this._countsQueue.clear();
+    if (this._countsTimer !== null) {
+      clearTimeout(this._countsTimer);
+      this._countsTimer = null;
+    }
+  }
+
   /** True while old rows stay on screen waiting for the refreshed first page. */
   get refreshing(): boolean {
     return this._loading && this._replace;
@@ -450,6 +530,12 @@ export class PipelineListModel implements IPipelineListModel {
     return `${this._scope}|${this._sortBy}|${this._search.trim()}`;
   }
 
+  private _counts = new Map<string, number | null>();
+  private _countsPending = new Set<string>();
+  private _countsQueue = new Set<string>();
+  private _countsTimer: ReturnType<typeof setTimeout> | null = null;
+  private _countsStale = false;
+  private _countsEra = 0;
   private _replace = false;
   private _shownKey = '';
   private _scope: Scope;

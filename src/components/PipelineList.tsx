@@ -156,6 +156,51 @@ export function PipelineList(props: {
     }
   };
 
+  // Version counts for the rows on screen only (KFP's list carries none: each costs the
+  // server one small KFP call), asked again after a refresh drops the known ones.
+  const visible = React.useRef(new Set<string>());
+  const observer = React.useRef<IntersectionObserver | null>(null);
+  React.useEffect(() => {
+    const root = scroller.current;
+    if (!root || typeof IntersectionObserver === 'undefined') {
+      return;
+    }
+    const seen = new IntersectionObserver(
+      entries => {
+        for (const entry of entries) {
+          const id = (entry.target as HTMLElement).dataset.pipelineId ?? '';
+          if (entry.isIntersecting) {
+            visible.current.add(id);
+          } else {
+            visible.current.delete(id);
+          }
+        }
+        model.requestCounts([...visible.current]);
+      },
+      { root, rootMargin: '120px 0px' }
+    );
+    observer.current = seen;
+    root
+      .querySelectorAll<HTMLElement>('.jp-KFPConnect-pipeline')
+      .forEach(row => seen.observe(row));
+    return () => {
+      seen.disconnect();
+      observer.current = null;
+      visible.current.clear();
+    };
+  }, [model]);
+  React.useEffect(() => {
+    const seen = observer.current;
+    const root = scroller.current;
+    if (seen && root) {
+      // New rows (another page, a refresh) are observed; known ones again are no-ops.
+      root
+        .querySelectorAll<HTMLElement>('.jp-KFPConnect-pipeline')
+        .forEach(row => seen.observe(row));
+      model.requestCounts([...visible.current]);
+    }
+  });
+
   const count =
     model.totalSize !== null
       ? trans.__('%1 of %2', model.items.length, model.totalSize)
@@ -229,6 +274,7 @@ export function PipelineList(props: {
           >
             {model.items.map((pipeline, i) => {
               const name = pipeline.display_name || pipeline.name || pipeline.id;
+              const versions = model.versionCount(pipeline.id);
               return (
                 <li key={pipeline.id}>
                   <button
@@ -247,6 +293,12 @@ export function PipelineList(props: {
                     <span className="jp-KFPConnect-pipelineName">{name}</span>
                     <span className="jp-KFPConnect-pipelineMeta">
                       {formatTime(pipeline.created_at)}
+                      {typeof versions === 'number' && (
+                        <span className="jp-KFPConnect-versionCount">
+                          {' · '}
+                          {trans._n('%1 version', '%1 versions', versions)}
+                        </span>
+                      )}
                     </span>
                     {pipeline.description && (
                       <span className="jp-KFPConnect-pipelineDesc">
