@@ -57,6 +57,33 @@ export function addCommands(
     return false;
   };
 
+  /**
+   * A view the layout restorer reopens after a reload (`args.restore`): wait for the first
+   * status, then open it only while signed in, without a notification.
+   */
+  const mayOpen = async (args: { restore?: unknown }): Promise<boolean> => {
+    if (args.restore !== true) {
+      return ensureConnected();
+    }
+    if (connection.status === null) {
+      await new Promise<void>(resolve => {
+        const done = () => {
+          if (connection.status !== null) {
+            connection.changed.disconnect(done);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          connection.changed.disconnect(done);
+          resolve();
+        }, 15000);
+        connection.changed.connect(done);
+      });
+    }
+    return connection.connected;
+  };
+
   commands.addCommand(CommandIDs.openPanel, {
     label: trans.__('Open Kubeflow Pipelines Panel'),
     icon: kfpIcon,
@@ -195,8 +222,8 @@ export function addCommands(
     label: trans.__('Open Kubeflow Pipelines Runs'),
     caption: trans.__('The runs of your namespace: state, filters, live status'),
     icon: kfpIcon,
-    execute: args => {
-      if (ensureConnected()) {
+    execute: async args => {
+      if (await mayOpen(args)) {
         views.openRuns(undefined, args.refresh === true);
       }
     }
@@ -219,7 +246,7 @@ export function addCommands(
         });
         runId = result.button.accept ? (result.value ?? '').trim() : '';
       }
-      if (runId && ensureConnected()) {
+      if (runId && (await mayOpen(args))) {
         views.openRun(runId);
       }
     }
@@ -228,10 +255,38 @@ export function addCommands(
   commands.addCommand(CommandIDs.openPipeline, {
     label: trans.__('Open Pipeline'),
     icon: kfpIcon,
-    execute: args => {
+    execute: async args => {
       const pipelineId = args.pipelineId as string | undefined;
-      if (pipelineId && ensureConnected()) {
-        views.openPipeline(pipelineId, args.versionId as string | undefined);
+      if (pipelineId && (await mayOpen(args))) {
+        views.openPipeline(pipelineId, (args.versionId as string | undefined) || undefined);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.compareVersions, {
+    label: trans.__('Compare Pipeline Versions'),
+    caption: trans.__(
+      'Two versions of a pipeline side by side (the open pipeline, or the one in the sidebar)'
+    ),
+    icon: kfpIcon,
+    execute: async args => {
+      // Given ids, else the pipeline view in front (its version on the right), else the
+      // pipeline open in the sidebar.
+      const shown = views.trackers.pipeline.currentWidget?.content;
+      const pipelineId =
+        (args.pipelineId as string | undefined) || shown?.pipelineId || panel.currentPipeline;
+      if (!pipelineId) {
+        Notification.info(
+          trans.__('Open a pipeline first (the sidebar or a pipeline tab), then compare.'),
+          { autoClose: 5000 }
+        );
+        return;
+      }
+      const right =
+        (args.right as string | undefined) ||
+        (!args.pipelineId && shown?.pipelineId === pipelineId ? shown.versionId : '');
+      if (await mayOpen(args)) {
+        views.openCompare(pipelineId, (args.left as string | undefined) ?? '', right);
       }
     }
   });
@@ -246,7 +301,8 @@ export function addCommands(
     CommandIDs.signOut,
     CommandIDs.refresh,
     CommandIDs.openRuns,
-    CommandIDs.openRun
+    CommandIDs.openRun,
+    CommandIDs.compareVersions
   ]) {
     palette?.addItem({ command, category });
   }

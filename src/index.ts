@@ -4,6 +4,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -37,7 +38,8 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
     ICommandPalette,
     ITranslator,
     ISettingRegistry,
-    IFileBrowserFactory
+    IFileBrowserFactory,
+    IEditorLanguageRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -45,7 +47,8 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
     palette: ICommandPalette | null,
     translator: ITranslator | null,
     settingRegistry: ISettingRegistry | null,
-    fileBrowserFactory: IFileBrowserFactory | null
+    fileBrowserFactory: IFileBrowserFactory | null,
+    languages: IEditorLanguageRegistry | null
   ): IKFPConnect => {
     translator = translator ?? nullTranslator;
     setTranslator(translator);
@@ -105,7 +108,8 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
       connection,
       runs,
       watcher,
-      trans
+      trans,
+      languages
     });
     let where = '';
     connection.contextChanged.connect(() => {
@@ -113,11 +117,14 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
       const now = s && connection.connected ? `${s.host}|${s.namespace}|${s.username ?? ''}` : where;
       if (now !== where) {
         // Another namespace or person: nothing shown belongs to them. (An expired
-        // session that comes back keeps the views.)
+        // session that comes back keeps the views, and so does the first status after a
+        // page reload: the views the layout restorer reopened are this session's.)
+        if (where !== '') {
+          views.closeAll();
+          runs.clear();
+          watcher.forget();
+        }
         where = now;
-        views.closeAll();
-        runs.clear();
-        watcher.forget();
       }
       if (!connection.connected && s?.state === 'signed_out') {
         where = '';
@@ -133,11 +140,15 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
       connection,
       pipelines,
       openPipeline: (id, versionId) => views.openPipeline(id, versionId),
-      openRuns: () => views.openRuns()
+      openRuns: () => views.openRuns(),
+      openCompare: (id, left, right) => views.openCompare(id, left, right)
     });
     app.shell.add(panel, 'left', { rank: 750 });
     restorer?.add(panel, 'jp-kfp-connect-panel');
     addCommands(app, panel, trans, palette, fileBrowserFactory, views);
+    if (restorer) {
+      restoreViews(restorer, views);
+    }
 
     const settingsLoaded = applySettings(
       settingRegistry,
@@ -150,5 +161,43 @@ const plugin: JupyterFrontEndPlugin<IKFPConnect> = {
     return { versionCheck, connection, pipelines };
   }
 };
+
+/**
+ * After a page reload the layout restorer reopens the main-area views through their
+ * commands, with the ids each needs (`restore: true`: wait for the first status, and open
+ * only while signed in).
+ */
+function restoreViews(restorer: ILayoutRestorer, views: ViewManager): void {
+  const { pipeline, run, runs, compare } = views.trackers;
+  void restorer.restore(pipeline, {
+    command: CommandIDs.openPipeline,
+    name: widget => widget.content.pipelineId,
+    args: widget => ({
+      pipelineId: widget.content.pipelineId,
+      versionId: widget.content.versionId,
+      restore: true
+    })
+  });
+  void restorer.restore(run, {
+    command: CommandIDs.openRun,
+    name: widget => widget.content.runId,
+    args: widget => ({ runId: widget.content.runId, restore: true })
+  });
+  void restorer.restore(runs, {
+    command: CommandIDs.openRuns,
+    name: () => 'runs',
+    args: () => ({ restore: true })
+  });
+  void restorer.restore(compare, {
+    command: CommandIDs.compareVersions,
+    name: widget => widget.content.pipelineId,
+    args: widget => ({
+      pipelineId: widget.content.pipelineId,
+      left: widget.content.model.left.versionId,
+      right: widget.content.model.right.versionId,
+      restore: true
+    })
+  });
+}
 
 export default [plugin, kernelsPlugin];

@@ -54,6 +54,8 @@ export class KFPPanel extends ReactWidget {
       openPipeline?: (pipelineId: string, versionId?: string) => void;
       /** Open the Runs list in the main area. */
       openRuns?: () => void;
+      /** Two versions side by side in the main area. */
+      openCompare?: (pipelineId: string, left: string, right: string) => void;
     }
   ) {
     super();
@@ -100,6 +102,13 @@ export class KFPPanel extends ReactWidget {
   /** A pipeline (or one version) in its main-area view; the sidebar stays a navigator. */
   openPipeline(pipelineId: string, versionId?: string): void {
     this.options.openPipeline?.(pipelineId, versionId);
+  }
+
+  /** Two versions of a pipeline side by side in the main area. */
+  get openCompare():
+    | ((pipelineId: string, left: string, right: string) => void)
+    | undefined {
+    return this.options.openCompare;
   }
 
   /** The Runs list in the main area. */
@@ -242,6 +251,7 @@ function PanelView(props: {
           onUploadVersion={pipeline => void panel.uploadFromBrowser(pipeline)}
           versionActions={panel.versionActions}
           onOpenView={(id, versionId) => panel.openPipeline(id, versionId)}
+          onCompare={panel.openCompare}
         />
       )}
       {connection.connected && !detail && (

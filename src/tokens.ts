@@ -35,6 +35,7 @@ export namespace CommandIDs {
   export const openRuns = 'kfp-connect:open-runs';
   export const openRun = 'kfp-connect:open-run';
   export const openPipeline = 'kfp-connect:open-pipeline';
+  export const compareVersions = 'kfp-connect:compare-versions';
 }
 
 /** File names the file browser offers "Upload to Kubeflow Pipelines" for. */

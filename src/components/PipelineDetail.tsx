@@ -22,6 +22,7 @@ import {
   ISpecSummary,
   IStatus
 } from '../tokens';
+import { defaultPair } from '../model/compare';
 import { formatTime } from './hooks';
 import { MoreMenu } from './MoreMenu';
 import { ProblemView } from './ProblemView';
@@ -80,6 +81,8 @@ export function PipelineDetail(props: {
   } | null;
   /** Open the pipeline at a version in the main area (graph, Create run). */
   onOpenView?: (pipelineId: string, versionId?: string) => void;
+  /** Compare two versions side by side in the main area. */
+  onCompare?: (pipelineId: string, left: string, right: string) => void;
   onError: (error: unknown) => IProblem;
   /** Bumped by the panel after an upload so the versions reload. */
   reloadKey?: number;
@@ -240,6 +243,7 @@ export function PipelineDetail(props: {
     }
   };
 
+  const comparePair = selected ? defaultPair(versions, selected.id) : null;
   const pipelineLink = pipeline?.ui_url || kfpUiLink(status, pipelineId);
   const versionLink =
     selected &&
@@ -421,6 +425,23 @@ export function PipelineDetail(props: {
                   <MoreMenu
                     label={trans.__('More version actions')}
                     items={[
+                      ...(props.onCompare && comparePair
+                        ? [
+                            {
+                              id: 'compare-versions',
+                              label:
+                                comparePair.right === selected.id
+                                  ? trans.__('Compare with previous version')
+                                  : trans.__('Compare with next version'),
+                              onSelect: () =>
+                                props.onCompare?.(
+                                  pipelineId,
+                                  comparePair.left,
+                                  comparePair.right
+                                )
+                            }
+                          ]
+                        : []),
                       {
                         id: 'download-version',
                         label: trans.__('Download package (YAML)'),

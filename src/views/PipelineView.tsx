@@ -1,4 +1,5 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
+import { ISignal, Signal } from '@lumino/signaling';
 import { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
@@ -15,6 +16,7 @@ import { formatTime, useSignal } from '../components/hooks';
 import { ParameterForm, typeLabel } from '../components/ParameterForm';
 import { ProblemView } from '../components/ProblemView';
 import { kfpIcon } from '../icons';
+import { defaultPair } from '../model/compare';
 import { canonicalType, RunFormModel } from '../model/runForm';
 import {
   IDag,
@@ -67,6 +69,11 @@ export class PipelineViewContent extends VisibleReactWidget {
     return this._versionId;
   }
 
+  /** Emits when the version shown changes (the layout restorer saves it). */
+  get stateChanged(): ISignal<this, void> {
+    return this._stateChanged;
+  }
+
   /** Show this version (the one just opened from the sidebar). */
   setVersion(versionId: string | undefined): void {
     if (versionId && versionId !== this._versionId) {
@@ -99,13 +106,17 @@ export class PipelineViewContent extends VisibleReactWidget {
           }
         }}
         onVersion={(id: string) => {
-          this._versionId = id;
+          if (id !== this._versionId) {
+            this._versionId = id;
+            this._stateChanged.emit();
+          }
         }}
       />
     );
   }
 
   private _versionId: string;
+  private _stateChanged = new Signal<this, void>(this);
   private _request = 0;
   private _formRequest = 0;
 }
@@ -143,6 +154,7 @@ function PipelineViewBody(props: {
   const [summaryDone, setSummaryDone] = React.useState(false);
   const [problem, setProblem] = React.useState<IProblem | null>(null);
   const [form, setForm] = React.useState<RunFormModel | null>(null);
+  const [compareWith, setCompareWith] = React.useState('');
 
   const fail = (error: unknown) => setProblem(connection.handleError(error));
 
@@ -197,6 +209,16 @@ function PipelineViewBody(props: {
 
   const name = pipeline?.display_name || pipeline?.name || pipelineId;
   const version = versions.find(v => v.id === versionId) ?? null;
+  // "Compare with": by default the version uploaded just before the one shown.
+  const pair = defaultPair(versions, versionId);
+  const other =
+    compareWith && compareWith !== versionId && versions.some(v => v.id === compareWith)
+      ? compareWith
+      : pair
+        ? pair.left === versionId
+          ? pair.right
+          : pair.left
+        : '';
   const parameters: IRunParameterSpec[] = (summary?.parameters ?? []) as IRunParameterSpec[];
 
   const openForm = () => {
@@ -246,6 +268,36 @@ function PipelineViewBody(props: {
             <runIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
             {trans.__('Create run')}
           </Button>
+          {versions.length > 1 && (
+            <span className="jp-KFPConnect-compareWith">
+              <HTMLSelect
+                className="jp-KFPConnect-compareWithSelect"
+                aria-label={trans.__('Compare with version')}
+                title={trans.__('Compare with version')}
+                value={other}
+                onChange={e => setCompareWith(e.target.value)}
+                options={versions
+                  .filter(v => v.id !== versionId)
+                  .map(v => ({
+                    value: v.id,
+                    label: `${v.display_name || v.name || v.id} · ${formatTime(v.created_at)}`
+                  }))}
+              />
+              <Button
+                className="jp-mod-styled jp-KFPConnect-compare"
+                disabled={!other}
+                onClick={() => {
+                  // The older of the two on the left, as a diff reads.
+                  const at = (id: string) => versions.findIndex(v => v.id === id);
+                  const [left, right] =
+                    at(other) > at(versionId) ? [other, versionId] : [versionId, other];
+                  context.openCompare(pipelineId, left, right);
+                }}
+              >
+                {trans.__('Compare')}
+              </Button>
+            </span>
+          )}
           <Button
             className="jp-mod-styled"
             onClick={() => context.openRuns({ pipeline_id: pipelineId })}

@@ -1,3 +1,4 @@
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { KFPService } from '../api';
@@ -12,7 +13,11 @@ export interface IViewContext {
   runs: RunListModel;
   watcher: StartedRunsWatcher;
   trans: TranslationBundle;
+  /** JupyterLab's editor languages (YAML highlighting in the compare view), if present. */
+  languages?: IEditorLanguageRegistry | null;
   openPipeline: (pipelineId: string, versionId?: string) => void;
   openRun: (runId: string) => void;
   openRuns: (filter?: Partial<IRunFilter>) => void;
+  /** Two versions of a pipeline side by side (empty ids: the newest and the one before). */
+  openCompare: (pipelineId: string, left?: string, right?: string) => void;
 }

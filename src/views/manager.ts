@@ -4,9 +4,10 @@ import { Widget } from '@lumino/widgets';
 
 import { IRunFilter } from '../tokens';
 import { IViewContext } from './context';
+import { CompareViewContent, createCompareView } from './CompareView';
 import { createPipelineView, PipelineViewContent } from './PipelineView';
-import { createRunsView } from './RunsView';
-import { createRunView } from './RunView';
+import { createRunsView, RunsViewContent } from './RunsView';
+import { createRunView, RunViewContent } from './RunView';
 
 /**
  * Opens the main-area views, one tab per pipeline, per run, and one Runs list: asking
@@ -15,20 +16,35 @@ import { createRunView } from './RunView';
 export class ViewManager {
   constructor(
     private readonly app: JupyterFrontEnd,
-    context: Omit<IViewContext, 'openPipeline' | 'openRun' | 'openRuns'>
+    context: Omit<IViewContext, 'openPipeline' | 'openRun' | 'openRuns' | 'openCompare'>
   ) {
     this.context = {
       ...context,
       openPipeline: (id, versionId) => this.openPipeline(id, versionId),
       openRun: id => this.openRun(id),
-      openRuns: filter => this.openRuns(filter)
+      openRuns: filter => this.openRuns(filter),
+      openCompare: (id, left, right) => this.openCompare(id, left, right)
     };
   }
 
   readonly context: IViewContext;
 
-  /** Every open view, for the layout restorer and other plugins. */
-  readonly tracker = new WidgetTracker<MainAreaWidget>({ namespace: 'kfp-connect-views' });
+  /**
+   * One tracker per kind of view, so the layout restorer reopens each with its own
+   * command and ids after a page reload (see the plugin's wiring).
+   */
+  readonly trackers = {
+    pipeline: new WidgetTracker<MainAreaWidget<PipelineViewContent>>({
+      namespace: 'kfp-connect-pipeline'
+    }),
+    run: new WidgetTracker<MainAreaWidget<RunViewContent>>({ namespace: 'kfp-connect-run' }),
+    runs: new WidgetTracker<MainAreaWidget<RunsViewContent>>({
+      namespace: 'kfp-connect-runs'
+    }),
+    compare: new WidgetTracker<MainAreaWidget<CompareViewContent>>({
+      namespace: 'kfp-connect-compare'
+    })
+  };
 
   openPipeline(pipelineId: string, versionId?: string): MainAreaWidget<PipelineViewContent> {
     const existing = this._find(`jp-KFPConnect-pipeline-${pipelineId}`) as
@@ -39,7 +55,35 @@ export class ViewManager {
       this.app.shell.activateById(existing.id);
       return existing;
     }
-    return this._add(createPipelineView(this.context, pipelineId, versionId));
+    const widget = this._add(
+      createPipelineView(this.context, pipelineId, versionId),
+      this.trackers.pipeline
+    );
+    // The version shown is part of what a reload restores.
+    widget.content.stateChanged.connect(() => void this.trackers.pipeline.save(widget));
+    return widget;
+  }
+
+  /** Two versions of a pipeline side by side; one tab per pipeline, re-pointed when asked again. */
+  openCompare(
+    pipelineId: string,
+    left = '',
+    right = ''
+  ): MainAreaWidget<CompareViewContent> {
+    const existing = this._find(`jp-KFPConnect-compare-${pipelineId}`) as
+      | MainAreaWidget<CompareViewContent>
+      | undefined;
+    if (existing) {
+      existing.content.setVersions(left, right);
+      this.app.shell.activateById(existing.id);
+      return existing;
+    }
+    const widget = this._add(
+      createCompareView(this.context, pipelineId, left, right),
+      this.trackers.compare
+    );
+    widget.content.stateChanged.connect(() => void this.trackers.compare.save(widget));
+    return widget;
   }
 
   openRun(runId: string): MainAreaWidget {
@@ -48,7 +92,7 @@ export class ViewManager {
       this.app.shell.activateById(existing.id);
       return existing;
     }
-    return this._add(createRunView(this.context, runId));
+    return this._add(createRunView(this.context, runId), this.trackers.run);
   }
 
   /** The Runs list, filtered when `filter` is given (e.g. one pipeline's runs). */
@@ -72,7 +116,7 @@ export class ViewManager {
       this.app.shell.activateById(existing.id);
       return existing;
     }
-    return this._add(createRunsView(this.context));
+    return this._add(createRunsView(this.context), this.trackers.runs);
   }
 
   /** Close every view (signed out, or another namespace: their data is not the user's now). */
@@ -86,10 +130,13 @@ export class ViewManager {
     return this._open.get(id);
   }
 
-  private _add<T extends Widget>(widget: MainAreaWidget<T>): MainAreaWidget<T> {
+  private _add<T extends Widget>(
+    widget: MainAreaWidget<T>,
+    tracker: WidgetTracker<MainAreaWidget<T>>
+  ): MainAreaWidget<T> {
     this._open.set(widget.id, widget as unknown as MainAreaWidget);
     widget.disposed.connect(() => this._open.delete(widget.id));
-    void this.tracker.add(widget as unknown as MainAreaWidget);
+    void tracker.add(widget);
     this.app.shell.add(widget, 'main');
     this.app.shell.activateById(widget.id);
     return widget;
