@@ -4,8 +4,7 @@ import {
   Button,
   HTMLSelect,
   caretLeftIcon,
-  fileUploadIcon,
-  launchIcon
+  fileUploadIcon
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -22,26 +21,12 @@ import {
   ISpecSummary,
   IStatus
 } from '../tokens';
+import { kfpUiLink } from '../kfpLinks';
 import { defaultPair } from '../model/compare';
 import { formatTime } from './hooks';
+import { KfpUiLink } from './KfpUiLink';
 import { MoreMenu } from './MoreMenu';
 import { ProblemView } from './ProblemView';
-
-/** Where the KFP UI shows a pipeline (or one version); the server's link wins. */
-export function kfpUiLink(
-  status: IStatus | null,
-  pipelineId: string,
-  versionId?: string
-): string | null {
-  const base = String(status?.ui_base || '').replace(/\/+$/, '');
-  if (!base) {
-    return null;
-  }
-  const path = `/#/pipelines/details/${encodeURIComponent(pipelineId)}`;
-  return versionId
-    ? `${base}${path}/version/${encodeURIComponent(versionId)}`
-    : `${base}${path}`;
-}
 
 /** KFP's parameter types as a person reads them: NUMBER_INTEGER -> int (the SDK's Python names). */
 export function paramType(type: string): string {
@@ -306,15 +291,12 @@ export function PipelineDetail(props: {
             </dl>
             <div className="jp-KFPConnect-actions">
               {pipelineLink && (
-                <a
-                  className="jp-KFPConnect-link"
+                <KfpUiLink
                   href={pipelineLink}
-                  target="_blank"
-                  rel="noopener noreferrer"
-                >
-                  <launchIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
-                  {trans.__('Open in KFP UI')}
-                </a>
+                  label={trans.__('Open in KFP UI')}
+                  status={status}
+                  trans={trans}
+                />
               )}
               <Button
                 small
@@ -388,15 +370,12 @@ export function PipelineDetail(props: {
                     </Button>
                   )}
                   {versionLink && (
-                    <a
-                      className="jp-KFPConnect-link"
+                    <KfpUiLink
                       href={versionLink}
-                      target="_blank"
-                      rel="noopener noreferrer"
-                    >
-                      <launchIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
-                      {trans.__('Open version in KFP UI')}
-                    </a>
+                      label={trans.__('Open version in KFP UI')}
+                      status={status}
+                      trans={trans}
+                    />
                   )}
                   {props.versionActions && (
                     <>

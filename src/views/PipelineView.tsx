@@ -4,13 +4,13 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
   HTMLSelect,
-  launchIcon,
   listIcon,
   runIcon
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { kfpUiLink } from '../components/PipelineDetail';
+import { KfpUiLink } from '../components/KfpUiLink';
+import { kfpUiLink } from '../kfpLinks';
 import { Dag } from '../components/Dag';
 import { formatTime, useSignal } from '../components/hooks';
 import { ParameterForm, typeLabel } from '../components/ParameterForm';
@@ -306,15 +306,13 @@ function PipelineViewBody(props: {
             {trans.__('Runs')}
           </Button>
           {link && (
-            <a
-              className="jp-KFPConnect-link"
+            <KfpUiLink
               href={link}
-              target="_blank"
-              rel="noopener noreferrer"
-            >
-              <launchIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
-              {trans.__('Open in KFP UI')}
-            </a>
+              label={trans.__('Open in KFP UI')}
+              status={connection.status}
+              trans={trans}
+              inline
+            />
           )}
         </div>
       </div>

@@ -1,9 +1,10 @@
 import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { Button, launchIcon } from '@jupyterlab/ui-components';
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { Dag } from '../components/Dag';
+import { KfpUiLink } from '../components/KfpUiLink';
 import { formatTime, useSignal } from '../components/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { RunStateBadge, stateLabel } from '../components/RunState';
@@ -222,15 +223,13 @@ function RunViewBody(props: {
               </Button>
             ))}
           {run.ui_url && (
-            <a
-              className="jp-KFPConnect-link"
+            <KfpUiLink
               href={run.ui_url}
-              target="_blank"
-              rel="noopener noreferrer"
-            >
-              <launchIcon.react tag="span" className="jp-KFPConnect-inlineIcon" />
-              {trans.__('Open in KFP UI')}
-            </a>
+              label={trans.__('Open in KFP UI')}
+              status={context.connection.status}
+              trans={trans}
+              inline
+            />
           )}
         </div>
       </div>
