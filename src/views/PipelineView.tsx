@@ -270,6 +270,9 @@ function PipelineViewBody(props: {
           </Button>
           {versions.length > 1 && (
             <span className="jp-KFPConnect-compareWith">
+              <span className="jp-KFPConnect-muted" aria-hidden="true">
+                {trans.__('Compare with')}
+              </span>
               <HTMLSelect
                 className="jp-KFPConnect-compareWithSelect"
                 aria-label={trans.__('Compare with version')}

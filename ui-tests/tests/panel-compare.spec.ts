@@ -163,6 +163,9 @@ test.describe('Compare versions, version counts, KFP UI hints, restored views', 
     await expect(pipelineView.locator('.jp-KFPConnect-linkHintText')).toHaveText(
       'Sign in to Kubeflow in this browser first.'
     );
+    await page.sidebar.close('left');
+    await shootBothThemes(page, 'pipeline-view-compare-with', pipelineView);
+    await page.sidebar.open('left');
     // Pick two versions: the shown one (the newest) and the first.
     const compareWith = pipelineView.getByLabel('Compare with version');
     await expect(compareWith).toHaveValue(versions[1]);
