@@ -197,6 +197,9 @@ export function PipelineList(props: {
       root
         .querySelectorAll<HTMLElement>('.jp-KFPConnect-pipeline')
         .forEach(row => seen.observe(row));
+      // Rows gone (another namespace, a search) are not asked for.
+      const listed = new Set(model.items.map(p => p.id));
+      visible.current.forEach(id => listed.has(id) || visible.current.delete(id));
       model.requestCounts([...visible.current]);
     }
   });
