@@ -166,6 +166,18 @@ test.describe('Compare versions, version counts, KFP UI hints, restored views', 
     await page.sidebar.close('left');
     await shootBothThemes(page, 'pipeline-view-compare-with', pipelineView);
     await page.sidebar.open('left');
+    // The palette compares the pipeline in front: its version and the one before.
+    await pipelineView.locator('.jp-KFPConnect-viewTitle').click();
+    await page.keyboard.press('Control+Shift+C');
+    const palette = page.locator('.lm-CommandPalette-input');
+    await palette.fill('Compare Pipeline Versions');
+    await page
+      .locator('.lm-CommandPalette-item', { hasText: 'Compare Pipeline Versions' })
+      .click();
+    const fromPalette = await compareView(page);
+    await expect(fromPalette.getByLabel('Left (before)')).toHaveValue(versions[1]);
+    await expect(fromPalette.getByLabel('Right (after)')).toHaveValue(versions[2]);
+    await page.locator('#jp-main-dock-panel .lm-TabBar-tab', { hasText: /^compared$/ }).click();
     // Pick two versions: the shown one (the newest) and the first.
     const compareWith = pipelineView.getByLabel('Compare with version');
     await expect(compareWith).toHaveValue(versions[1]);
