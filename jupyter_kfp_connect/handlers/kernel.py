@@ -14,6 +14,12 @@ pipelines...) reachable by kernels, so ``%kfp`` reuses their rules instead of re
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+import secrets
 from typing import Any
 
 import tornado.web
@@ -26,8 +32,17 @@ from ..kernel import KERNEL_PREFIX, SECRET_HEADER
 from .base import KFPConnectHandler
 from .kernel_identity import KernelIdentity, KernelPerson, direct_from_this_machine
 
-#: Seconds a kernel may reuse the headers it gets (it re-asks after that).
+#: Seconds a kernel may reuse the headers it gets when it is not watching (it re-asks after that).
 HEADERS_MAX_AGE = 0.5
+#: Longest a kernel's watch (``Prefer: wait=N`` with ``If-None-Match``) is held open.
+WATCH_MAX_WAIT = 30.0
+#: How often a held watch looks at the connection again, re-reading a token file: a rotated
+#: token reaches the kernel this soon. Sign-in, renewal, expiry and sign-out wake it at once.
+WATCH_POLL = 0.25
+#: Keys the views' entity tags (per server process): a tag says nothing about the headers it
+#: stands for, even to someone who could guess a token.
+_ETAG_KEY = secrets.token_bytes(32)
+_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d{1,6}(?:\.\d{1,6})?)", re.IGNORECASE)
 #: Addresses that mean "every interface": kernels reach those through loopback.
 _WILDCARDS = {"", "0.0.0.0", "*", "localhost"}
 
@@ -115,8 +130,31 @@ def kernel_view(connection: Any) -> dict[str, Any]:
     return view
 
 
+def view_etag(view: dict[str, Any]) -> str:
+    """The entity tag of a kernel view: equal tags, equal views (headers included)."""
+    body = json.dumps(view, sort_keys=True, separators=(",", ":")).encode()
+    return f'"{hmac.new(_ETAG_KEY, body, hashlib.sha256).hexdigest()[:32]}"'
+
+
+def preferred_wait(prefer: str) -> float:
+    """Seconds from RFC 7240's ``Prefer: wait=N``, at most :data:`WATCH_MAX_WAIT`; 0 if absent."""
+    match = _PREFER_WAIT.search(prefer or "")
+    return min(float(match.group(1)), WATCH_MAX_WAIT) if match else 0.0
+
+
 class KernelConnectionHandler(KernelAuthMixin, KFPConnectHandler):
-    """``GET kernel/connection[?check=1]``: host, namespace and fresh headers for a kernel."""
+    """``GET kernel/connection[?check=1]``: host, namespace and fresh headers for a kernel.
+
+    A watch is the same request with ``If-None-Match: <the tag it holds>`` and
+    ``Prefer: wait=N``: the answer waits until the view differs from that tag (a sign-in,
+    renewal, expiry, sign-out, namespace change or rotated token file) or N seconds pass, and
+    is then the new view, or ``304`` with nothing. Kernels keep one watch open while they use
+    KFP, so their calls need no round trip here for headers and still see every change.
+    """
+
+    _etag: str | None = None
+    _wake: asyncio.Event | None = None
+    _gone = False
 
     @tornado.web.authenticated
     @authorized
@@ -134,7 +172,52 @@ class KernelConnectionHandler(KernelAuthMixin, KFPConnectHandler):
                 await connection.request("GET", "healthz")
             except KFPConnectError:
                 pass  # the state and problem now say what is wrong; the view reports them
-        self.reply(kernel_view(connection))
+        view = kernel_view(connection)
+        wait = preferred_wait(self.request.headers.get("Prefer", ""))
+        if wait and self._holds(view_etag(view)):
+            view = await self._until_changed(connection, view, wait)
+        self._etag = view_etag(view)
+        self.set_header("Cache-Control", "no-store")
+        self.reply(view)  # tornado answers 304, without a body, when If-None-Match holds the tag
+
+    def compute_etag(self) -> str | None:
+        """Our keyed tag instead of tornado's sha1 of the body (the body carries secrets)."""
+        return self._etag
+
+    def _holds(self, etag: str) -> bool:
+        """Does the request's ``If-None-Match`` hold ``etag``? (tornado's own comparison)"""
+        self.set_header("Etag", etag)
+        try:
+            return self.check_etag_header()
+        finally:
+            self.clear_header("Etag")  # finish() sets it again, and answers 304 on a match
+
+    async def _until_changed(self, connection: Any, view: dict[str, Any], wait: float) -> dict[str, Any]:
+        """The view once it differs from ``view``, or ``view`` again after ``wait`` seconds."""
+        loop = asyncio.get_running_loop()
+        self._wake = wake = asyncio.Event()
+        remove = connection.add_listener(lambda event, conn: loop.call_soon_threadsafe(wake.set))
+        etag, deadline = view_etag(view), loop.time() + wait
+        try:
+            while not self._gone and (left := deadline - loop.time()) > 0:
+                try:
+                    await asyncio.wait_for(wake.wait(), min(WATCH_POLL, left))
+                except asyncio.TimeoutError:
+                    pass
+                wake.clear()
+                view = kernel_view(connection)  # re-reads a token file
+                if view_etag(view) != etag:
+                    break
+        finally:
+            remove()
+        return view
+
+    def on_connection_close(self) -> None:
+        """The kernel went away (or stopped watching): stop waiting for it."""
+        self._gone = True
+        if self._wake is not None:
+            self._wake.set()
+        super().on_connection_close()
 
 
 class KernelInjectHandler(KFPConnectHandler):

@@ -24,8 +24,17 @@ from ..i18n import trans
 from . import KERNEL_PREFIX, SECRET_ENV, SECRET_HEADER, URL_ENV
 
 #: Seconds a fetched set of headers may be reused unless the server says otherwise (its
-#: answer carries ``max_age``): a burst of KFP calls asks once, a re-login is seen at once.
+#: answer carries ``max_age``) when no watch is held: a burst of KFP calls asks once, a
+#: re-login is seen at once. Also the bound, with a watch, on how late a kernel sees a change.
 HEADER_MAX_AGE = 0.5
+#: Seconds the server may hold a watch before answering "unchanged" (the kernel asks again).
+WATCH_WAIT = 25.0
+#: Slack for the server's answer to a watch to arrive after WATCH_WAIT.
+WATCH_GRACE = 5.0
+#: A kernel stops watching after this many seconds without using the server (no KFP call).
+WATCH_IDLE = 120.0
+#: Seconds between tries when a watch failed (the server restarting, say).
+WATCH_RETRY = 2.0
 #: (connect, read) seconds for KFP requests made by kfp_client (kfp has no default timeout).
 KFP_TIMEOUT = (10.0, 120.0)
 #: Headers this module sets on every KFP request; whatever kfp put there itself is replaced.
@@ -97,38 +106,57 @@ def _is_loopback(url: str) -> bool:
 # --- the line to the server ----------------------------------------------------------------
 
 class ServerLink:
-    """Calls the server extension's REST API as this kernel (the secret in a header)."""
+    """Calls the server extension's REST API as this kernel (the secret in a header).
+
+    Headers for KFP calls come from ``kernel/connection``. While the kernel uses them, a daemon
+    thread keeps a watch on that view open (``If-None-Match`` + ``Prefer: wait``): the server
+    answers it the moment the view changes (sign-in, renewal, expiry, sign-out, namespace, a
+    rotated token file, seen within ``WATCH_POLL`` on the server), so a KFP call uses the
+    watched view without a round trip here. Without a live watch (it failed, the kernel sat
+    idle, ``watch=False``) a call re-asks when its headers are older than ``max_age``.
+    """
 
     def __init__(self, address: ServerAddress, *, max_age: float = HEADER_MAX_AGE,
-                 timeout: float = 60.0) -> None:
+                 timeout: float = 60.0, watch: bool = True) -> None:
         self.address = address
         self.base = address.url.rstrip("/") + "/kfp-connect/"
         self.max_age = max_age
         self.timeout = timeout
+        self.watch = watch
         self._http: Any = None
         self._lock = threading.Lock()
-        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._view: dict[str, Any] | None = None
+        self._etag = ""
+        self._fetched = 0.0
+        #: (tag, until): while a watch on ``tag`` is held, the view with that tag is the server's.
+        self._watching: tuple[str, float] = ("", 0.0)
+        self._watcher: threading.Thread | None = None
+        self._used = 0.0
+        #: Round trips made on a caller's path for the view (what the watch saves).
+        self.fetches = 0
 
     def __repr__(self) -> str:
         return f"ServerLink({self.base!r})"
 
+    def _new_client(self, timeout: Any) -> Any:
+        import httpx
+
+        auth = {SECRET_HEADER: self.address.secret}
+        # Loopback to our own server: its certificate (if any) rarely names 127.0.0.1.
+        verify = not (self.base.startswith("https:") and _is_loopback(self.base))
+        return httpx.Client(base_url=self.base, headers=auth, timeout=timeout,
+                            verify=verify, trust_env=False)
+
     def _client(self) -> Any:
         if self._http is None:
-            import httpx
-
-            auth = {SECRET_HEADER: self.address.secret}
-            # Loopback to our own server: its certificate (if any) rarely names 127.0.0.1.
-            verify = not (self.base.startswith("https:") and _is_loopback(self.base))
-            self._http = httpx.Client(base_url=self.base, headers=auth, timeout=self.timeout,
-                                      verify=verify, trust_env=False)
+            self._http = self._new_client(self.timeout)
         return self._http
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One request to ``{base_url}kfp-connect/{path}``; an error answer raises its Problem."""
+    def _send(self, http: Any, method: str, path: str, **kwargs: Any) -> Any:
         import httpx
 
         try:
-            response = self._client().request(method, path, **kwargs)
+            return http.request(method, path, **kwargs)
         except httpx.HTTPError as err:
             raise KFPConnectError(
                 "server_unreachable",
@@ -138,6 +166,10 @@ class ServerLink:
                              "notebook in a running JupyterLab and restart the kernel."),
                 status=503,
             ) from err
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request to ``{base_url}kfp-connect/{path}``; an error answer raises its Problem."""
+        response = self._send(self._client(), method, path, **kwargs)
         if response.is_success:
             return response.json() if response.content else None
         raise _problem_of(response)
@@ -153,25 +185,93 @@ class ServerLink:
         session is noticed (and renewed, with "keep me signed in") before headers come back.
         """
         with self._lock:
-            now = time.monotonic()
-            if not (fresh or check) and self._cached:
-                fetched, info = self._cached
-                if now - fetched < min(self.max_age, float(info.get("max_age", self.max_age))):
-                    return info
+            now = self._used = time.monotonic()
+            view = self._view
+            if not (fresh or check) and view is not None and view.get("connected"):
+                tag, until = self._watching
+                if tag == self._etag and now < until:
+                    return view
+                if now - self._fetched < min(self.max_age, float(view.get("max_age", self.max_age))):
+                    return view
             params = {"check": "1"} if check else None
-            info = self.call("GET", f"{KERNEL_PREFIX}/connection", params=params)
-            # Only working headers are reused: after a failure, the next call asks again.
-            self._cached = (time.monotonic(), info) if info.get("connected") else None
-            return info
+            self.fetches += 1
+            response = self._send(self._client(), "GET", f"{KERNEL_PREFIX}/connection", params=params)
+            if not response.is_success:
+                self._view = None
+                raise _problem_of(response)
+            view = response.json()
+            self._store(view, response.headers.get("etag", ""))
+            self._start_watching()
+            return view
+
+    def _store(self, view: dict[str, Any], etag: str) -> None:
+        """Keep the server's latest view (under the lock); only working headers are reused."""
+        self._view, self._etag, self._fetched = view, etag, time.monotonic()
 
     def forget(self) -> None:
         """Drop cached headers (after a login, logout or namespace change made here)."""
         with self._lock:
-            self._cached = None
+            self._view, self._etag, self._watching = None, "", ("", 0.0)
 
     def kfp_headers(self, *, fresh: bool = False) -> dict[str, str]:
         """Headers for the next KFP request; raises the server's diagnosis when not connected."""
         return dict(connected(self.connection(fresh=fresh))["headers"])
+
+    # --- the watch ---------------------------------------------------------------------------
+
+    def _start_watching(self) -> None:
+        """Start the watch thread if none runs (under the lock)."""
+        if not (self.watch and self._etag and self._view and self._view.get("connected")):
+            return  # a view without working headers is asked for again on each use anyway
+        if self._watcher is not None and self._watcher.is_alive():
+            return
+        self._watcher = threading.Thread(target=self._watch, name="kfp-connect-watch", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        """Hold a watch on the current view while the kernel uses KFP, then stop."""
+        import httpx
+
+        http = self._new_client(httpx.Timeout(10.0, read=WATCH_WAIT + 15.0))
+        pause = 0.0
+        try:
+            while True:
+                with self._lock:
+                    if self._watcher is not threading.current_thread():
+                        return
+                    etag, now, view = self._etag, time.monotonic(), self._view
+                    if not (etag and view and view.get("connected")) or now - self._used > WATCH_IDLE:
+                        self._watching = ("", 0.0)
+                        self._watcher = None
+                        return
+                    # The server answers as soon as the view changes, and within WATCH_WAIT in any case.
+                    self._watching = (etag, now + WATCH_WAIT + WATCH_GRACE) if not pause else ("", 0.0)
+                if pause:
+                    time.sleep(pause)
+                    pause = 0.0
+                    continue
+                status, view, tag = 0, None, ""
+                try:
+                    response = http.get(f"{KERNEL_PREFIX}/connection",
+                                        headers={"If-None-Match": etag, "Prefer": f"wait={WATCH_WAIT:g}"})
+                    status, tag = response.status_code, response.headers.get("etag", "")
+                    if status == 200:
+                        view = response.json()
+                except (httpx.HTTPError, ValueError):
+                    status = 0  # nothing printed: this thread must never write into a cell
+                with self._lock:
+                    if status == 304:
+                        continue
+                    if status == 200 and isinstance(view, dict) and tag:
+                        self._store(view, tag)
+                        continue
+                    self._watching = ("", 0.0)  # back to max_age until the watch works again
+                    if status in (401, 403, 404):
+                        self._watcher = None  # this server will not watch for us; do not insist
+                        return
+                pause = WATCH_RETRY
+        finally:
+            http.close()
 
 
 def _problem_of(response: Any) -> KFPConnectError:
@@ -340,9 +440,13 @@ def kfp_client_class() -> type:
 
 
 def connect_kfp_client(link: ServerLink) -> Any:
-    """Build the client now; fails fast with the server's diagnosis when not signed in."""
-    info = connected(link.connection(fresh=True))
-    return kfp_client_class()(link, info)
+    """Build the client now; fails with the server's diagnosis when not signed in.
+
+    ``kfp`` is imported before the view is fetched: the import takes longer than ``max_age``,
+    so the other order made the first call fetch the view a second time.
+    """
+    cls = kfp_client_class()
+    return cls(link, connected(link.connection(fresh=True)))
 
 
 # --- the lazy stand-in in the user namespace ---------------------------------------------------
