@@ -1,10 +1,11 @@
 """``kfp_client``: a real ``kfp.Client`` that always speaks with the server's current credentials.
 
-Why it asks the Jupyter server on each request instead of holding a token: the server owns
-the connection (in-cluster token file, Dex session cookies, a pasted bearer token); asking it
-for fresh headers (reused for half a second at most) means a re-login in the panel, a rotated token
-file or a namespace change reaches a running kernel at once, and no secret is ever stored in
-the kernel's namespace, a notebook, or a file.
+Why it takes its headers from the Jupyter server instead of holding a token: the server owns
+the connection (in-cluster token file, Dex session cookies, a pasted bearer token); watching
+the server's view (answered the moment it changes, see :class:`ServerLink`) means a re-login in
+the panel, a rotated token file or a namespace change reaches a running kernel within
+``HEADER_MAX_AGE``, KFP calls make no round trip to the server for headers, and no secret is
+ever stored in the kernel's namespace, a notebook, or a file.
 
 Nothing heavy is imported at module level: ``kfp`` (~0.5 s) and ``httpx`` load on first use.
 """
