@@ -7,12 +7,15 @@ the panel, a rotated token file or a namespace change reaches a running kernel w
 ``HEADER_MAX_AGE``, KFP calls make no round trip to the server for headers, and no secret is
 ever stored in the kernel's namespace, a notebook, or a file.
 
-Nothing heavy is imported at module level: ``kfp`` (~0.5 s) and ``httpx`` load on first use.
+Nothing heavy is imported at module level: ``kfp`` (~0.5 s) loads on first use of ``kfp_client``,
+``httpx`` on first use of ``%kfp``; headers come over urllib3, which ``kfp`` has loaded anyway.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import threading
 import time
 import warnings
@@ -125,6 +128,7 @@ class ServerLink:
         self.timeout = timeout
         self.watch = watch
         self._http: Any = None
+        self._line: _ViewLine | None = None
         self._lock = threading.Lock()
         self._view: dict[str, Any] | None = None
         self._etag = ""
@@ -153,27 +157,27 @@ class ServerLink:
             self._http = self._new_client(self.timeout)
         return self._http
 
-    def _send(self, http: Any, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
-        try:
-            return http.request(method, path, **kwargs)
-        except httpx.HTTPError as err:
-            raise KFPConnectError(
-                "server_unreachable",
-                trans.__("The Jupyter server at {url} did not answer: {error}",
-                         url=self.address.url, error=err),
-                fix=trans.__("The server that started this kernel may have stopped; reopen the "
-                             "notebook in a running JupyterLab and restart the kernel."),
-                status=503,
-            ) from err
+    def _unreachable(self, err: Exception) -> KFPConnectError:
+        return KFPConnectError(
+            "server_unreachable",
+            trans.__("The Jupyter server at {url} did not answer: {error}",
+                     url=self.address.url, error=err),
+            fix=trans.__("The server that started this kernel may have stopped; reopen the "
+                         "notebook in a running JupyterLab and restart the kernel."),
+            status=503,
+        )
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request to ``{base_url}kfp-connect/{path}``; an error answer raises its Problem."""
-        response = self._send(self._client(), method, path, **kwargs)
+        import httpx
+
+        try:
+            response = self._client().request(method, path, **kwargs)
+        except httpx.HTTPError as err:
+            raise self._unreachable(err) from err
         if response.is_success:
             return response.json() if response.content else None
-        raise _problem_of(response)
+        raise _problem_of(response.status_code, response.content, response.request.url.path)
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """The server's regular API (status, login, pipelines...) as this kernel."""
@@ -194,14 +198,18 @@ class ServerLink:
                     return view
                 if now - self._fetched < min(self.max_age, float(view.get("max_age", self.max_age))):
                     return view
-            params = {"check": "1"} if check else None
             self.fetches += 1
-            response = self._send(self._client(), "GET", f"{KERNEL_PREFIX}/connection", params=params)
-            if not response.is_success:
+            if self._line is None:
+                self._line = _ViewLine(self, read=self.timeout)
+            try:
+                status, headers, content = self._line.get(check=check)
+            except _ViewLine.errors() as err:
+                raise self._unreachable(err) from err
+            if not 200 <= status < 300:
                 self._view = None
-                raise _problem_of(response)
-            view = response.json()
-            self._store(view, response.headers.get("etag", ""))
+                raise _problem_of(status, content, self._line.path)
+            view = json.loads(content)
+            self._store(view, headers.get("etag", ""))
             self._start_watching()
             return view
 
@@ -231,9 +239,7 @@ class ServerLink:
 
     def _watch(self) -> None:
         """Hold a watch on the current view while the kernel uses KFP, then stop."""
-        import httpx
-
-        http = self._new_client(httpx.Timeout(10.0, read=WATCH_WAIT + 15.0))
+        line = _ViewLine(self, read=WATCH_WAIT + 15.0)
         pause = 0.0
         try:
             while True:
@@ -253,12 +259,12 @@ class ServerLink:
                     continue
                 status, view, tag = 0, None, ""
                 try:
-                    response = http.get(f"{KERNEL_PREFIX}/connection",
-                                        headers={"If-None-Match": etag, "Prefer": f"wait={WATCH_WAIT:g}"})
-                    status, tag = response.status_code, response.headers.get("etag", "")
+                    status, headers, content = line.get(
+                        {"If-None-Match": etag, "Prefer": f"wait={WATCH_WAIT:g}"})
+                    tag = headers.get("etag", "")
                     if status == 200:
-                        view = response.json()
-                except (httpx.HTTPError, ValueError):
+                        view = json.loads(content)
+                except (*_ViewLine.errors(), ValueError):
                     status = 0  # nothing printed: this thread must never write into a cell
                 with self._lock:
                     if status == 304:
@@ -272,12 +278,64 @@ class ServerLink:
                         return
                 pause = WATCH_RETRY
         finally:
-            http.close()
+            line.close()
 
 
-def _problem_of(response: Any) -> KFPConnectError:
+class _ViewLine:
+    """``GET kernel/connection`` (fetches and watches): over urllib3 to a loopback http server.
+
+    ``kfp`` has loaded urllib3 by the time ``kfp_client`` asks, so the credential path imports
+    nothing more; httpx (with its CLI's imports) and its CA bundle cost ~0.3-1 s on first use
+    in a fresh kernel. An https server is reached with httpx, as the rest of the API is.
+    """
+
+    def __init__(self, link: ServerLink, *, read: float) -> None:
+        self.path = f"{KERNEL_PREFIX}/connection"
+        self._url = link.base + self.path
+        self._auth = {SECRET_HEADER: link.address.secret}
+        self._pool: Any = None
+        self._httpx: Any = None
+        if link.base.startswith("https:"):
+            import httpx
+
+            self._httpx = link._new_client(httpx.Timeout(10.0, read=read))
+        else:
+            import urllib3
+
+            self._pool = urllib3.PoolManager(num_pools=1, retries=False,
+                                             timeout=urllib3.Timeout(connect=10.0, read=read))
+
+    @staticmethod
+    def errors() -> tuple[type[Exception], ...]:
+        """What a failed request raises (either library), for ``except``."""
+        import urllib3
+
+        kinds: list[type[Exception]] = [urllib3.exceptions.HTTPError, OSError]
+        httpx = sys.modules.get("httpx")  # only loaded (and only raised) for an https server
+        if httpx is not None:
+            kinds.append(httpx.HTTPError)
+        return tuple(kinds)
+
+    def get(self, headers: Mapping[str, str] | None = None, *, check: bool = False) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers with lower-case names, body) of one GET."""
+        url = self._url + ("?check=1" if check else "")
+        sent = {**self._auth, **(headers or {})}
+        if self._httpx is not None:
+            response = self._httpx.get(url, headers=sent)
+            return response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
+        response = self._pool.request("GET", url, headers=sent, redirect=False)
+        return response.status, {k.lower(): v for k, v in response.headers.items()}, response.data
+
+    def close(self) -> None:
+        if self._httpx is not None:
+            self._httpx.close()
+        else:
+            self._pool.clear()
+
+
+def _problem_of(status: int, content: bytes, path: str) -> KFPConnectError:
     try:
-        body = response.json()
+        body = json.loads(content) if content else None
     except ValueError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
@@ -285,23 +343,22 @@ def _problem_of(response: Any) -> KFPConnectError:
                  if k in body["error"]}
         known.setdefault("code", "http_error")
         known.setdefault("message", trans.__("The Jupyter server answered {status}.",
-                                             status=response.status_code))
+                                             status=status))
         return KFPConnectError.from_problem(Problem(**known))
-    if response.status_code in (401, 403):
+    if status in (401, 403):
         return KFPConnectError(
             "kernel_not_authorized",
             trans.__("The Jupyter server did not accept this kernel's credentials."),
             fix=trans.__("Restart the kernel from JupyterLab: kernels learn the server's secret "
                          "when they start, and the server makes a new one each time it starts."),
-            status=response.status_code,
+            status=status,
         )
     return KFPConnectError(
         "http_error",
-        trans.__("The Jupyter server answered {status} for {path}.", status=response.status_code,
-                 path=response.request.url.path),
+        trans.__("The Jupyter server answered {status} for {path}.", status=status, path=path),
         fix=trans.__("Check that jupyter_kfp_connect is installed and enabled where the server "
                      "runs (jupyter server extension list)."),
-        status=response.status_code,
+        status=status,
     )
 
 
