@@ -59,6 +59,24 @@ describe('the sign-in form and the TLS policy', () => {
     expect(loginRequest(FILLED, older)).not.toHaveProperty('verify_ssl');
   });
 
+  it('offers it only for an https endpoint, configured or typed', () => {
+    const status = recorded('status_signed_out');
+    expect(offersSkipVerification({ ...status, host: 'http://127.0.0.1:8080/pipeline' })).toBe(
+      false
+    );
+    const unset = { ...status, host: '' };
+    expect(offersSkipVerification(unset)).toBe(false);
+    expect(offersSkipVerification(unset, 'http://kfp.local')).toBe(false);
+    expect(offersSkipVerification(unset, ' HTTPS://kfp.local ')).toBe(true);
+    const typedHttp = { ...FILLED, host: 'http://kfp.local' };
+    expect(loginRequest(typedHttp, unset)).not.toHaveProperty('verify_ssl');
+    const typedHttps = { ...FILLED, host: 'https://kfp.local' };
+    expect(loginRequest(typedHttps, unset)).toMatchObject({
+      host: 'https://kfp.local',
+      verify_ssl: false
+    });
+  });
+
   it('leaves verification on when the box is not ticked', () => {
     const status = recorded('status_signed_out');
     const request = loginRequest({ ...FILLED, skipVerify: false }, status);

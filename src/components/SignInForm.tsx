@@ -22,12 +22,16 @@ export interface ISignInFields {
 
 /**
  * Whether the form offers turning TLS verification off: only when the server says its admin
- * allows it (`allow_insecure_tls`); a server that does not say is not offered the box.
+ * allows it (`allow_insecure_tls`; a server that does not say is not offered the box), and
+ * only for an https endpoint (the configured one, else the one typed): plain http has no
+ * certificate to skip.
  */
 export function offersSkipVerification(
-  status: IStatus | null | undefined
+  status: IStatus | null | undefined,
+  typedHost = ''
 ): boolean {
-  return status?.allow_insecure_tls === true;
+  const endpoint = (status?.host || typedHost).trim();
+  return status?.allow_insecure_tls === true && /^https:\/\//i.test(endpoint);
 }
 
 /** The POST login body for what was filled in (the endpoint only when none is configured). */
@@ -49,7 +53,7 @@ export function loginRequest(
   } else if (fields.method === 'cookie') {
     request.cookie = fields.secret.trim();
   }
-  if (fields.skipVerify && offersSkipVerification(status)) {
+  if (fields.skipVerify && offersSkipVerification(status, fields.host)) {
     request.verify_ssl = false;
   }
   return request;
@@ -89,7 +93,7 @@ export function SignInForm(props: {
   const expired = status?.state === 'expired';
 
   const [skipVerify, setSkipVerify] = React.useState(false);
-  const offerSkip = offersSkipVerification(status);
+  const offerSkip = offersSkipVerification(status, host);
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
