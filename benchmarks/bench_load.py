@@ -289,11 +289,17 @@ async def measure(url: str, pids: dict[str, int], kfp_url: str, commands) -> int
                    and after_fds <= base_fds + 2 and after_rss <= base_rss * 1.25 + 30)
     if server_side and ratio > 3.0:
         stretch = worst_wall_lag / max(worst_lag, 0.1)
-        print(f"why the ratio is over 3:      the server's own work between two turns stayed within "
-              f"{worst_lag:.1f} ms of CPU, but each took {stretch:.1f}x as long in wall time: the 2 cores "
-              f"were shared (load average {os.getloadavg()[0]:.1f}; this wave's three processes used "
-              f"{sum(lists.cpu.values()) / lists.result['seconds']:.2f} of them). On such a machine a "
-              "status round trip, a few turns of the server's loop, cannot stay within 3x idle.")
+        budget = 3 * judged_idle
+        if stretch >= 1.5:
+            print(f"why the ratio is over 3:      the server's own work between two turns stayed within "
+                  f"{worst_lag:.1f} ms of CPU, but each took {stretch:.1f}x as long in wall time: the 2 "
+                  f"cores were shared (load average {os.getloadavg()[0]:.1f}). On such a machine a status "
+                  "round trip, a few turns of the server's loop, cannot stay within 3x idle.")
+        else:
+            print(f"why the ratio is over 3:      the cores were free (wall/CPU {stretch:.1f}x), so it is the "
+                  f"server's own turns: p95 {worst_lag:.1f} ms of loop CPU, against a budget of "
+                  f"{budget:.1f} ms for the whole status round trip; a status request that lands behind "
+                  "a turn handling many answers at once waits that turn out.")
     print("server side (clean answers, loop CPU lag, descriptors, memory):", "ok" if server_side else "NOT MET")
     fine = server_side and ratio <= 3.0
     print("result:", "ok" if fine else "NOT MET")
