@@ -258,7 +258,10 @@ export class KFPService {
     return this.request<any>(
       `pipelines/${encodeURIComponent(id)}?${query.toString()}`
     ).then(data => {
-      const versions: IPipelineVersion[] = data?.versions ?? [];
+      // Newest first, whatever order the page came in: every view lists them so.
+      const versions: IPipelineVersion[] = [...(data?.versions ?? [])].sort((a, b) =>
+        (b.created_at ?? '').localeCompare(a.created_at ?? '')
+      );
       return {
         pipeline: data?.pipeline ?? data,
         versions,

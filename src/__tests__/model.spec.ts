@@ -349,3 +349,19 @@ describe('readSettings', () => {
     });
   });
 });
+
+describe('KFPService.getPipeline', () => {
+  it('gives the versions newest first, whatever order the page came in', async () => {
+    const { service } = fakeServer(() => ({
+      pipeline: { id: 'p' },
+      versions: [
+        { id: 'old', created_at: '2026-01-01T00:00:00Z' },
+        { id: 'new', created_at: '2026-03-01T00:00:00Z' },
+        { id: 'mid', created_at: '2026-02-01T00:00:00Z' }
+      ],
+      total_size: 3
+    }));
+    const data = await service.getPipeline('p');
+    expect(data.versions.map(v => v.id)).toEqual(['new', 'mid', 'old']);
+  });
+});

@@ -100,9 +100,7 @@ export function PipelineDetail(props: {
         if (!live) {
           return;
         }
-        const sorted = [...data.versions].sort((a, b) =>
-          (b.created_at ?? '').localeCompare(a.created_at ?? '')
-        );
+        const sorted = data.versions; // newest first (KFPService.getPipeline)
         setPipeline(data.pipeline);
         setVersions(sorted);
         setTotalVersions(Math.max(data.total, sorted.length));

@@ -117,9 +117,7 @@ function CompareBody(props: {
         if (!live) {
           return;
         }
-        const sorted = [...data.versions].sort((a, b) =>
-          (b.created_at ?? '').localeCompare(a.created_at ?? '')
-        );
+        const sorted = data.versions; // newest first (KFPService.getPipeline)
         setPipeline(data.pipeline);
         setVersions(sorted);
         const name = data.pipeline.display_name || data.pipeline.name || pipelineId;

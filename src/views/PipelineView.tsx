@@ -166,9 +166,7 @@ function PipelineViewBody(props: {
         if (!live) {
           return;
         }
-        const sorted = [...data.versions].sort((a, b) =>
-          (b.created_at ?? '').localeCompare(a.created_at ?? '')
-        );
+        const sorted = data.versions; // newest first (KFPService.getPipeline)
         setPipeline(data.pipeline);
         setVersions(sorted);
         props.onTitle(data.pipeline.display_name || data.pipeline.name || pipelineId);
