@@ -8,7 +8,6 @@ it sits above the session; the Problems it reports come from the :mod:`.problems
 from __future__ import annotations
 
 from . import problems
-from .connection import detect
 from .connection.credentials import TokenFile
 from .connection.k8s import access_review
 from .connection.session import Connection
@@ -53,7 +52,7 @@ async def run_checks(connection: Connection) -> dict:
             fail("token", err.problem)
 
     if problem is None:
-        result = await detect.probe(connection._http(), config.host)
+        result = await connection.probe()
         if result.problem is not None:
             fail("reach", result.problem)
         else:

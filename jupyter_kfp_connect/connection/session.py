@@ -129,10 +129,9 @@ class Connection:
         self.generation = 0
         self._namespace = ""
         self._password: Secret | None = None
-        self._client: httpx.AsyncClient | None = None
         self._transport: KFPTransport | None = None
         self._timeouts: dict[str, Any] = {}
-        self._client_key: tuple[Any, ...] | None = None
+        self._transport_key: tuple[Any, ...] | None = None
         self._relogin_lock = asyncio.Lock()
         self._start_lock = asyncio.Lock()
         #: admission to KFP: at most max_concurrent_requests calls in flight, the rest queue here
@@ -263,7 +262,8 @@ class Connection:
                 self._started = True
 
     async def _auto_connect(self) -> None:
-        self.plan = await detection.detect(self.config, self._http())
+        async with self._probe_client() as client:
+            self.plan = await detection.detect(self.config, client)
         self._follow_plan()
         if self.plan.problem is not None:
             self._fail(self.plan.problem)
@@ -312,7 +312,8 @@ class Connection:
         if auth == "auto":
             auth = self._auth_from_fields(username, password, token, cookie)
         if auth == "auto":
-            self.plan = await detection.detect(self.config, self._http())
+            async with self._probe_client() as client:
+                self.plan = await detection.detect(self.config, client)
             self._follow_plan()
             if self.plan.problem is not None:
                 raise self._fail(self.plan.problem)
@@ -347,8 +348,7 @@ class Connection:
                 raise self._fail(Problem("bad_request", "Paste a session cookie.", status=400), state=SIGNED_OUT)
             front = self._front()
             if not front:
-                result = await detection.probe(self._http(), self.host)
-                front = result.front
+                front = (await self.probe()).front
             credentials = SessionCookies.parse(cookie, DEFAULT_COOKIE.get(front, ""))
         elif auth == "in-cluster":
             credentials = self._token_file()
@@ -371,9 +371,6 @@ class Connection:
         self._notify("logout")
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
         if self._transport is not None:
             await self._transport.aclose()
             self._transport = None
@@ -551,35 +548,44 @@ class Connection:
         login front is corrected to KFP's ``/pipeline`` (see :mod:`.detect`)."""
         if not detection.gateway_kfp_host(self.host):
             return
-        result = await detection.probe(self._http(), self.host)
+        result = await self.probe()
         if result.host:
             self.plan = detection.AuthPlan(mode=auth, host=result.host, front=result.front,
                                            steps=[f"Authentication requested as '{auth}'.", result.note + "."])
             self._follow_plan()
 
-    def _http(self) -> httpx.AsyncClient:
-        """One pooled AsyncClient per connection (detection, the Dex walk) and one fast
-        transport (KFP calls, :meth:`_exchange`), both rebuilt when TLS or timeouts change."""
+    async def probe(self) -> detection.ProbeResult:
+        """What answers at the host (KFP, a login front, nothing): :func:`.detect.probe`."""
+        async with self._probe_client() as client:
+            return await detection.probe(client, self.host)
+
+    def _probe_client(self) -> httpx.AsyncClient:
+        """A client for one detection or probe (``async with``), closed after it. Why not one
+        kept per connection: httpcore closes an idle connection only when its pool is next
+        used, so a kept client held a socket to the gateway for the server's whole life."""
+        return httpx.AsyncClient(verify=_ssl_verify(self.config), timeout=_timeout(self.config),
+                                 follow_redirects=False)
+
+    def _fast_transport(self) -> KFPTransport:
+        """The connection's pooled transport for KFP calls (:meth:`_exchange`), rebuilt when
+        TLS or timeouts change. Its pool closes idle connections by itself (aiohttp sweeps
+        them every keep-alive period)."""
         key = (self.config.verify_ssl, self.config.ca_cert, self.config.request_timeout)
-        if self._client is None or self._client_key != key:
-            old = (self._client, self._transport)
-            verify = _ssl_verify(self.config)
-            self._client = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(verify=verify),
-                                             timeout=_timeout(self.config), follow_redirects=False)
-            self._transport = KFPTransport(verify=verify)
+        if self._transport is None or self._transport_key != key:
+            stale = self._transport
+            self._transport = KFPTransport(verify=_ssl_verify(self.config))
             self._timeouts = {"timeout": _timeout(self.config).as_dict()}
-            self._client_key = key
-            for stale in old:
-                if stale is not None:
-                    asyncio.ensure_future(stale.aclose())
-        return self._client
+            self._transport_key = key
+            if stale is not None:
+                asyncio.ensure_future(stale.aclose())
+        return self._transport
 
     async def _exchange(self, method: str, url: str, headers: dict[str, str],
                         kwargs: dict[str, Any]) -> httpx.Response:
         """One request straight through the fast transport (see :mod:`.transport`): no
         redirects are followed and credentials travel as explicit headers, so httpx's
         client layer would add only CPU."""
-        self._http()
+        transport = self._fast_transport()
         if "files" in kwargs:
             # An upload's connection is not reused: a front that refuses the package before
             # reading it would take the unread rest as the next request on the connection
@@ -589,7 +595,7 @@ class Connection:
         if not isinstance(request.stream, httpx.ByteStream):
             request.read()  # a multipart upload: send it with its length, not chunked
         async with self._admitted():
-            response = await self._transport.handle_async_request(request)
+            response = await transport.handle_async_request(request)
             try:
                 content = await _read_capped(response, MAX_ANSWER_BYTES)
             finally:
