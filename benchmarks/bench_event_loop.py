@@ -43,13 +43,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_jupyter(kfp_host: str, workdir: Path, *, loop_lag: bool = False,
+def start_jupyter(kfp_host: str, workdir: Path, *, loop_lag: bool = False, floor: bool = False,
                   settings: dict | None = None) -> tuple[subprocess.Popen, str]:
     """A Jupyter server with the extension, configured for the sandbox, in its own process
-    (``loop_lag``: with the benchmarks' loop-lag probe, ``benchmarks/loop_lag.py``, too)."""
+    (``loop_lag``: with the benchmarks' loop-lag probe, ``benchmarks/loop_lag.py``, too;
+    ``floor``: with ``benchmarks/jupyter_floor.py``'s bare forwarding handler)."""
     config_dir = workdir / "config"
     config_dir.mkdir()
-    extensions = {"jupyter_kfp_connect": True, **({"loop_lag": True} if loop_lag else {})}
+    extensions = {"jupyter_kfp_connect": True, **({"loop_lag": True} if loop_lag else {}),
+                  **({"jupyter_floor": True} if floor else {})}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps({
         "ServerApp": {"jpserver_extensions": extensions},
         "KFPConnect": {"host": kfp_host, **(settings or {})},
@@ -57,7 +59,7 @@ def start_jupyter(kfp_host: str, workdir: Path, *, loop_lag: bool = False,
     (workdir / "root").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KF_PIPELINES", "KUBERNETES_"))}
     env.update(JUPYTER_CONFIG_DIR=str(config_dir), JUPYTER_DATA_DIR=str(workdir / "data"),
-               JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
+               JUPYTER_RUNTIME_DIR=str(workdir / "runtime"), BENCH_KFP_HOST=kfp_host,
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "benchmarks"), env.get("PYTHONPATH")])))
     port = free_port()
     proc = subprocess.Popen(

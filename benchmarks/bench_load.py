@@ -14,8 +14,9 @@ generator together (and whatever else runs). A status round trip cannot be faste
 server's loop turns around; the server's loop lag says how much of a status p95 is the
 server's own doing, and the CPU split and the load average say whether the cores were there.
 
-Judged: every answer clean; status p95 under load <= 3x the idle p95 (idle floored at 5 ms:
-a sub-millisecond idle figure is timer noise); the server's loop lag p95 in loop CPU <= 25 ms
+Judged: every answer clean; status p95 under load <= 3x the idle p95, with the idle p95
+floored at 5 ms (the raw ratio is printed beside it, and is not met at the default admission
+limit: see "What the ratio costs" below); the server's loop lag p95 in loop CPU <= 25 ms
 (LAG_P95_MS: the server's own work between two turns of its loop, which is what the
 extension decides; the same lag in wall time is printed beside it, and on a machine whose
 cores are shared with other work it is that CPU lag stretched by the scheduler, which no code
@@ -27,6 +28,13 @@ What the server cannot spread out: when 500 requests arrive at the same instant,
 reads and routes all of them (Jupyter's authentication included, ~1 ms each) in one or two
 turns of the loop before any of them reaches the extension's admission queue; that is the
 "max" loop lag of the list wave (about half a second of CPU here), once per burst.
+What the ratio costs: the sandbox answers the admitted calls (``max_concurrent_requests``, 8)
+together, and the loop turn that finishes them is what a status request waits behind: ~4-5 ms
+at p95 here against an idle round trip of ~0.9 ms, a raw ratio of 5-6. Fewer admitted calls
+mean shorter turns and slower bursts (measured here: 4 slots, status p95 2.9 ms and 500 lists
+in 3.5 s; 2 slots, 1.4 ms and 6.1 s; 8 slots, 4.7 ms and 1.9 s), which
+``KFP_CONCURRENCY=N`` reproduces. For scale, the same list wave through a bare handler that
+only forwards KFP's bytes (``jupyter_floor.py``, no admission limit) is printed too.
 Traffic goes to 127.0.0.1 only.
 """
 
@@ -142,6 +150,9 @@ async def _load_loop(url: str, package: bytes, commands) -> None:
     async def list_call(load: aiohttp.ClientSession, _: int, prefix: str) -> _Answer:
         return await fetch(load, "GET", "/kfp-connect/pipelines", params={"scope": "shared", "page_size": "20"})
 
+    async def floor_list(load: aiohttp.ClientSession, _: int, prefix: str) -> _Answer:
+        return await fetch(load, "GET", "/kfp-floor/pipelines", params={"page_size": "20"})
+
     async def upload(load: aiohttp.ClientSession, i: int, prefix: str) -> _Answer:
         form = aiohttp.FormData()
         form.add_field("name", f"{prefix}-{i}")
@@ -155,7 +166,7 @@ async def _load_loop(url: str, package: bytes, commands) -> None:
         if command is None:
             break
         kind, count, prefix = command
-        make, expected = (list_call, 200) if kind == "lists" else (upload, 201)
+        make, expected = {"lists": (list_call, 200), "uploads": (upload, 201), "floor": (floor_list, 200)}[kind]
         cpu, started = time.process_time(), time.perf_counter()
         # a session per wave, closed after it: the server's descriptors are then its own
         connector = aiohttp.TCPConnector(limit=LISTS + 20)
@@ -289,6 +300,9 @@ async def measure(url: str, pids: dict[str, int], kfp_url: str, commands) -> int
         # warm-up: the code paths, the pools and the caches exist before the baseline
         await wave(probe, commands, pids, "lists", 50, "warm")
         await wave(probe, commands, pids, "uploads", 10, "warm")
+        # Not judged, and before the baseline: the same list wave through the least any extension could do (a bare
+        # handler forwarding KFP's bytes, benchmarks/jupyter_floor.py, with no admission limit).
+        floor = await wave(probe, commands, pids, "floor", LISTS, "floor")
         kfp_port = int(kfp_url.rsplit(":", 1)[1].split("/", 1)[0])
         drained_before = await pool_drained(pids["server"], kfp_port)
         base_fds, base_rss = proc_figures(pids["server"])
@@ -323,11 +337,14 @@ async def measure(url: str, pids: dict[str, int], kfp_url: str, commands) -> int
           f"server loop lag p95 {p95(idle_lags):.2f} ms ({p95(idle_cpu_lags):.2f} ms of loop CPU)")
     for number, measured in enumerate(waves):
         print(f"round {number // 2 + 1}: " + "\n".join(measured.lines()))
+    print("not judged, for comparison: " + "\n".join(floor.lines()).replace(
+        "concurrent floor", "concurrent lists through a bare forwarding handler (benchmarks/jupyter_floor.py)"))
     worst = max(p95(w.status) for w in waves)
     worst_lag = max(p95(w.cpu_lags) for w in waves)
     worst_wall_lag = max(p95(w.lags) for w in waves)
     ratio = worst / judged_idle
-    print(f"loaded p95 / idle p95:        {ratio:.2f}  (judged <= 3.0; idle p95 floored at {IDLE_FLOOR_MS:.0f} ms)")
+    print(f"loaded p95 / idle p95:        {ratio:.2f}  (judged <= 3.0; idle p95 floored at {IDLE_FLOOR_MS:.0f} ms); "
+          f"raw {worst / idle_p95:.2f} ({worst:.2f} ms / {idle_p95:.2f} ms, not judged)")
     print(f"server loop lag p95 (worst):  {worst_lag:.2f} ms of loop CPU  (judged <= {LAG_P95_MS:.0f} ms); "
           f"{worst_wall_lag:.2f} ms of wall time at load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"file descriptors:             {base_fds} before, {after_fds} after  ({base_kinds} -> {after_kinds}); "
@@ -393,7 +410,7 @@ def main() -> int:
     try:
         sandbox, kfp_url = start_sandbox()
         settings = {"max_concurrent_requests": int(os.environ["KFP_CONCURRENCY"])} if os.environ.get("KFP_CONCURRENCY") else {}
-        jupyter, url = start_jupyter(kfp_url, workdir, loop_lag=True, settings=settings)
+        jupyter, url = start_jupyter(kfp_url, workdir, loop_lag=True, floor=True, settings=settings)
         loader = multiprocessing.get_context("spawn").Process(target=load_process, args=(url, package, theirs),
                                                               daemon=True)
         loader.start()
