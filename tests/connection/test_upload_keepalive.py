@@ -80,8 +80,10 @@ def refusing_front():
     stop()
 
 
-@pytest.mark.parametrize("method", ["POST", "GET"])  # aiohttp retries a GET, never a POST
-async def test_the_request_after_a_refused_upload_works(refusing_front, method):
+async def test_the_request_after_a_refused_upload_works(refusing_front):
+    # The request after is a POST: aiohttp resends a GET (idempotent) on a connection that
+    # broke, so only a POST shows the desync (a GET here passed with or without the fix).
+    method = "POST"
     conn = Connection("tester", resolve({"host": refusing_front, "auth": "none"}, {}))
     try:
         await conn.login(auth="none")

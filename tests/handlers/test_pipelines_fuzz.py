@@ -7,7 +7,6 @@ memory without bound."""
 import asyncio
 import io
 import json
-import resource
 import tarfile
 import zipfile
 
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 from jupyter_kfp_connect import packages
 from tests.handlers.pipelines_fixtures import *  # noqa: F401,F403
 from tests.handlers.pipelines_fixtures import multipart
+from tests.memory import peak_growth_mb
 
 BUDGET = dict(derandomize=True, deadline=2000, database=None, print_blob=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -111,15 +111,14 @@ def test_reader_accepts_or_refuses_cleanly(file):
 
 
 def test_reader_memory_stays_bounded():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
     @settings(max_examples=150, **BUDGET)
     @given(_files)
     def fuzz(file):
         _read(*file)
 
-    fuzz()
-    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024 < 200
+    with peak_growth_mb() as grown:
+        fuzz()
+    assert grown() < 200, f"the reader's peak grew {grown():.0f} MB"
 
 
 @pytest.mark.parametrize("kfp_mode", ["standalone"])
