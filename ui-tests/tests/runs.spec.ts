@@ -142,6 +142,20 @@ test.describe('runs', () => {
     await expect(toast).toBeVisible({ timeout: 30000 });
     await expect(toast.getByRole('button', { name: 'Open run' })).toBeVisible();
     await shootBothThemes(page, 'run-dag');
+
+    // A reload brings the run view back: the same run, its state and its graph. JupyterLab
+    // writes the workspace 750 ms after the last change, so wait that out first (and not for
+    // Galata's "ready", which waits for a Launcher the restored tabs replace).
+    await page.waitForTimeout(1500);
+    await page.reload({ waitForIsReady: false });
+    const restored = page.locator('.jp-KFPConnect-runView');
+    await expect(restored.locator('.jp-KFPConnect-viewTitle')).toHaveText(`${name}-run`, {
+      timeout: 30000
+    });
+    await expect(restored.locator('.jp-KFPConnect-viewHeader [role="status"]')).toHaveText(
+      /Succeeded/
+    );
+    await expect(restored.locator('.jp-KFPConnect-dagNode[data-state="SUCCEEDED"]')).toHaveCount(4);
   });
 
   test('terminate a running run (Cancel has the focus), and the Runs list', async ({
