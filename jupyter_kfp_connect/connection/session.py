@@ -26,7 +26,7 @@ import httpx
 from .. import problems
 from ..errors import KFPConnectError, Problem
 from . import detect as detection
-from . import kfp_calls
+from . import kfp_calls, pacing
 from .config import ConnectionConfig, NamespaceMemory, normalise_host
 from .credentials import BearerToken, Credentials, Secret, SessionCookies, TokenFile
 from .k8s import AccessReport, read_pod_namespace
@@ -600,6 +600,7 @@ class Connection:
                 content = await _read_capped(response, MAX_ANSWER_BYTES)
             finally:
                 await response.aclose()
+        await pacing.my_turn()  # what follows (decoding, answering) waits for its own loop turn
         if content is None:
             raise KFPConnectError.from_problem(problems.answer_too_large(url, MAX_ANSWER_BYTES))
         # The body as read (decoded): the answer the rest of the package sees.
@@ -626,6 +627,7 @@ class Connection:
                 problems.kfp_busy(self.host, limit, time.monotonic() - started)) from None
         self._in_flight += 1
         try:
+            await pacing.my_turn()  # the requests a burst admits are sent one per loop turn, too
             yield
         finally:
             self._in_flight -= 1
