@@ -42,6 +42,10 @@ MAX_DEPTH = 200
 #: What aliases may add to a document: a 700-byte "billion laughs" file would otherwise
 #: expand to gigabytes as soon as anything walks it (a JSON answer, the summary).
 MAX_ALIAS_NODES = 100_000
+#: Characters of scalar text aliases may add. Counting values alone let one long string
+#: repeated by 50,000 aliases (a 752 KB file) through, and its validate answer was 100 MB
+#: of JSON; a compiled pipeline uses no aliases at all, so a few MB is generous.
+MAX_ALIAS_CHARS = 4 * 1024 * 1024
 #: Archive members looked at for pipeline.yaml (KFP scans them all; thousands are no package).
 MAX_ARCHIVE_MEMBERS = 1_000
 #: Bytes an archive may unpack to while it is searched (twice the file limit).
@@ -93,7 +97,8 @@ _CLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
 
 
 class _BoundedComposer(Composer):
-    """PyYAML's composer with budgets: nesting depth, and the nodes aliases add.
+    """PyYAML's composer with budgets: nesting depth, and the nodes and the scalar text
+    aliases add.
 
     Why PyYAML's Python composer over libyaml's events rather than libyaml's C composer: the
     C one recurses on the C stack and kills the process (segfault) on a deeply nested file.
@@ -101,9 +106,10 @@ class _BoundedComposer(Composer):
 
     _depth = 0
     _alias_nodes = 0
+    _alias_chars = 0
 
     def compose_document(self) -> yaml.Node:
-        self._depth, self._alias_nodes, self._sizes = 0, 0, {}
+        self._depth, self._alias_nodes, self._alias_chars, self._sizes = 0, 0, 0, {}
         try:
             return super().compose_document()
         finally:
@@ -112,12 +118,19 @@ class _BoundedComposer(Composer):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         if self.check_event(AliasEvent):
             node = super().compose_node(parent, index)
-            self._alias_nodes += _expanded_size(node, self._sizes)
+            nodes, chars = _expanded_size(node, self._sizes)
+            self._alias_nodes += nodes
+            self._alias_chars += chars
             if self._alias_nodes > MAX_ALIAS_NODES:
                 raise InvalidPackage(
                     "The YAML's aliases (*name) repeat anchored content so often that it would "
                     f"expand to more than {MAX_ALIAS_NODES:,} extra values; a compiled pipeline "
                     "has none.")
+            if self._alias_chars > MAX_ALIAS_CHARS:
+                raise InvalidPackage(
+                    "The YAML's aliases (*name) repeat anchored text so often that it would "
+                    f"expand to more than {_size(MAX_ALIAS_CHARS)} of extra text; a compiled "
+                    "pipeline has no aliases.")
             return node
         if self.check_event(MappingStartEvent, SequenceStartEvent):
             self._depth += 1
@@ -131,9 +144,10 @@ class _BoundedComposer(Composer):
         return super().compose_node(parent, index)
 
 
-def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
-    """How many nodes ``node`` stands for once every alias under it is expanded (memoised
-    per node, iterative: the graph may be deep and shared)."""
+def _expanded_size(node: yaml.Node, sizes: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """``(nodes, scalar characters)`` that ``node`` stands for once every alias under it is
+    expanded: both, because one long string repeated is as costly as many small values
+    (memoised per node, iterative: the graph may be deep and shared)."""
     stack = [node]
     while stack:
         current = stack[-1]
@@ -145,7 +159,9 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
         if pending:
             stack.extend(pending)
             continue
-        sizes[id(current)] = 1 + sum(sizes[id(child)] for child in children)
+        own = len(current.value) if isinstance(current, yaml.ScalarNode) else 0
+        sizes[id(current)] = (1 + sum(sizes[id(child)][0] for child in children),
+                              own + sum(sizes[id(child)][1] for child in children))
         stack.pop()
     return sizes[id(node)]
 
