@@ -61,12 +61,16 @@ def warm() -> None:
         pass
 
 
-async def read_package(data: bytes, filename: str) -> packages.PipelinePackage:
-    """``packages.read_package`` in a worker; its refusals raise ``packages.InvalidPackage``."""
+async def read_package(data: bytes, filename: str, *,
+                       with_summary: bool = False) -> packages.PipelinePackage:
+    """``packages.read_package`` in a worker; its refusals raise ``packages.InvalidPackage``.
+    ``with_summary``: the summary is made there too, under the same budgets, since walking a
+    big spec is as much work for the loop as parsing it."""
     from pebble import ProcessExpired
 
     pool = await asyncio.to_thread(_workers)  # the first call starts the fork server: seconds
-    future = pool.schedule(packages.read_package, args=(data, filename), timeout=TIME_LIMIT_S)
+    future = pool.schedule(packages.read_package, args=(data, filename),
+                           kwargs={"with_summary": with_summary}, timeout=TIME_LIMIT_S)
     try:
         return await asyncio.wrap_future(future)
     except FutureTimeout:

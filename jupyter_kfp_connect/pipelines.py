@@ -180,7 +180,7 @@ class PipelinesService:
             self._call("GET", f"pipelines/{_seg(pipeline_id)}/versions", params=params),
         )
         items = newest_first(versions.get("pipeline_versions") or [])
-        latest = self.version_json(items[0], summary=True) if items and not page_token else None
+        latest = await self._version_with_summary(items[0]) if items and not page_token else None
         return {
             "pipeline": self.pipeline_json(pipeline),
             "versions": [self.version_json(v) for v in items],
@@ -192,7 +192,7 @@ class PipelinesService:
     async def get_version(self, pipeline_id: str, version_id: str) -> dict[str, Any]:
         body = await self._call(
             "GET", f"pipelines/{_seg(pipeline_id)}/versions/{_seg(version_id)}")
-        return self.version_json(body, summary=True)
+        return await self._version_with_summary(body)
 
     async def version_package(self, pipeline_id: str, version_id: str) -> dict[str, Any]:
         """The version's package as KFP stores it, as YAML a person can save and upload again:
@@ -456,7 +456,7 @@ class PipelinesService:
             "ui_url": self.ui_url(pid),
         }
 
-    def version_json(self, v: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
+    def version_json(self, v: dict[str, Any]) -> dict[str, Any]:
         pid, vid = v.get("pipeline_id", ""), v.get("pipeline_version_id", "")
         out: dict[str, Any] = {
             "id": vid,
@@ -468,8 +468,14 @@ class PipelinesService:
             "code_source_url": v.get("code_source_url") or "",
             "ui_url": self.ui_url(pid, vid),
         }
-        if summary:
-            out["summary"] = summarize_stored_spec(v.get("pipeline_spec"))
+        return out
+
+    async def _version_with_summary(self, v: dict[str, Any]) -> dict[str, Any]:
+        """``version_json`` with the stored spec's summary, made in a thread: the spec is
+        whatever KFP stored (another client's upload may hold 8,000 tasks), so walking it is
+        kept off the event loop."""
+        out = self.version_json(v)
+        out["summary"] = await asyncio.to_thread(summarize_stored_spec, v.get("pipeline_spec"))
         return out
 
     def ui_url(self, pipeline_id: str, version_id: str = "") -> str:
@@ -549,15 +555,16 @@ class PipelinesService:
                      "version_id": existing.get("pipeline_version_id", "")})
 
 
-async def validate(data: bytes, filename: str) -> packages.PipelinePackage:
+async def validate(data: bytes, filename: str, *, with_summary: bool = False) -> packages.PipelinePackage:
     """``packages.read_package`` in a worker process (``package_worker``: bounded in time and
-    memory, the server's GIL free), its refusal as the extension's error shape."""
+    memory, the server's GIL free), its refusal as the extension's error shape.
+    ``with_summary``: the package's ``summary`` is made in that worker too (``package_json``)."""
     if not data:
         raise KFPConnectError("invalid_package", f"{filename or 'The file'} is empty.",
                               fix="Choose a compiled pipeline file (kfp.compiler.Compiler).",
                               status=400, details={"filename": filename})
     try:
-        return await package_worker.read_package(data, filename)
+        return await package_worker.read_package(data, filename, with_summary=with_summary)
     except packages.InvalidPackage as err:
         too_large = err.code == "package_too_large"
         raise KFPConnectError(
@@ -569,20 +576,23 @@ async def validate(data: bytes, filename: str) -> packages.PipelinePackage:
 
 
 def package_json(package: packages.PipelinePackage, filename: str, size: int) -> dict[str, Any]:
-    """What ``POST validate`` answers: enough for the upload dialog to prefill and preview."""
+    """What ``POST validate`` answers: enough for the upload dialog to prefill and preview.
+    The summary is the one ``validate(..., with_summary=True)`` made in the worker: this runs
+    on the event loop, so it walks nothing."""
     return {"valid": True, "filename": filename, "size": size, "name": package.name,
             "display_name": package.display_name, "description": package.description,
-            "summary": packages.summarize(package.pipeline_spec)}
+            "summary": package.summary}
 
 
 def summarize_stored_spec(spec: Any) -> dict[str, Any] | None:
-    """KFP stores a package with a platform spec as ``{pipeline_spec, platform_spec}``."""
+    """KFP stores a package with a platform spec as ``{pipeline_spec, platform_spec}``.
+    Capped like the validate answer (``MAX_SUMMARY_ITEMS``); call it in a thread."""
     if not isinstance(spec, dict):
         return None
     if "root" not in spec and isinstance(spec.get("pipeline_spec"), dict):
         spec = spec["pipeline_spec"]
     try:
-        return packages.summarize(spec)
+        return packages.summarize(spec, limit=packages.MAX_SUMMARY_ITEMS)
     except packages.InvalidPackage:  # stored by another client, or a KFP answer gone wrong
         return None
 

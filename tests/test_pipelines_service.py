@@ -77,6 +77,33 @@ async def test_platform_spec_package_summarised(sandbox, scaler_yaml):
     assert [t["name"] for t in version["summary"]["tasks"]] == ["scale", "scale-2", "report"]
 
 
+async def test_stored_spec_is_summarised_off_the_event_loop(sandbox, scaler_yaml, monkeypatch):
+    """A stored spec is whatever KFP holds (another client's 8,000 tasks): opening a pipeline
+    or a version summarizes it in a thread, never on the loop's."""
+    import threading
+
+    from jupyter_kfp_connect import packages
+
+    threads: list[int] = []
+    real = packages.summarize
+
+    def recording(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    conn = await _connect(sandbox)
+    try:
+        service = PipelinesService(conn)
+        created = await service.upload_pipeline(scaler_yaml, "scaler.yaml", name="off-the-loop")
+        monkeypatch.setattr(packages, "summarize", recording)
+        version = await service.get_version(created["pipeline"]["id"], created["version"]["id"])
+        detail = await service.get(created["pipeline"]["id"])
+    finally:
+        await conn.close()
+    assert version["summary"]["name"] == detail["latest_version"]["summary"]["name"] == "scaler"
+    assert len(threads) == 2 and threading.get_ident() not in threads
+
+
 async def test_rbac_denial_and_missing_namespace(dex):
     conn = await _connect(dex)
     try:

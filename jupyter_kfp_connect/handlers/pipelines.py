@@ -192,7 +192,7 @@ class ValidateHandler(_UploadHandler):
     @authorized
     async def post(self) -> None:
         data, filename, _form = await self.read_upload()
-        package = await validate(data, filename)
+        package = await validate(data, filename, with_summary=True)  # summarized in the worker
         self.reply(package_json(package, filename, len(data)))
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.handlers.pipelines_fixtures import *  # noqa: F401,F403
 from tests.handlers.pipelines_fixtures import error_of
-from tests.hostile.packages import cases
+from tests.hostile.packages import cases, task_chain
 
 CASES = cases()
 standalone_only = pytest.mark.parametrize("kfp_mode", ["standalone"])
@@ -59,4 +59,40 @@ async def test_jupyter_answers_while_bombs_are_read(kfp, jp_fetch):
              for name in ("alias-bomb", "zeros-2gb-searched", "deep-flow-yaml", "many-members")]
     *answers, latencies = await asyncio.gather(*bombs, status_latencies())
     assert all(code in (400, 413) for code, _ in answers), answers
+    assert max(latencies) < 0.5, latencies
+
+
+@standalone_only
+async def test_validate_answers_a_long_chain_of_tasks_quickly(kfp, jp_fetch, scaler_yaml, monkeypatch):
+    """8,000 tasks in a chain: validated and summarized (in the worker, not on the loop) in
+    well under 2 s, the answer's lists cut at MAX_SUMMARY_ITEMS, and Jupyter answering
+    meanwhile."""
+    from jupyter_kfp_connect import packages
+    from jupyter_kfp_connect.packages import MAX_SUMMARY_ITEMS
+
+    def not_here(*args, **kwargs):  # the worker processes do not see this patch
+        raise AssertionError("a package was summarized in the server's process")
+
+    monkeypatch.setattr(packages, "summarize", not_here)
+    await kfp.connect()
+    assert (await kfp.upload(scaler_yaml, "scaler.yaml", path="validate"))[0] == 200  # workers up
+
+    async def status_latencies() -> list[float]:
+        found = []
+        for _ in range(10):
+            started = time.monotonic()
+            await jp_fetch("api", "status")
+            found.append(time.monotonic() - started)
+            await asyncio.sleep(0.02)
+        return found
+
+    started = time.monotonic()
+    (code, body), latencies = await asyncio.gather(
+        kfp.upload(task_chain(8_000), "chain.yaml", path="validate"), status_latencies())
+    assert time.monotonic() - started < 2.0
+    assert code == 200, body
+    summary = body["summary"]
+    assert summary["truncated"] is True and summary["counts"]["tasks"] == 8_000
+    assert [t["name"] for t in summary["tasks"][:3]] == ["t0", "t1", "t2"]
+    assert len(summary["tasks"]) == MAX_SUMMARY_ITEMS
     assert max(latencies) < 0.5, latencies

@@ -20,6 +20,23 @@ def alias_bomb(levels: int = 12) -> bytes:
     return (_HEAD + "\n".join(lines) + "\n").encode()
 
 
+def aliased_text(length: int = 2_000, aliases: int = 50_000) -> bytes:
+    """One long string repeated by aliases: few values, so a budget on values let it through
+    (2,000 x 50,000 in 752 KB: read in 0.07 s, then a 100 MB validate answer; 16 MB x 99,999
+    fits under the 32 MB cap and would expand to 1.6 TB)."""
+    return (_HEAD + f"          - &s {'x' * length}\n" + "          - *s\n" * aliases).encode()
+
+
+def task_chain(count: int = 8_000) -> bytes:
+    """A valid spec whose root DAG is a chain of ``count`` tasks, each waiting for the one
+    before (about 310 KB): ordering it rescanned every waiting task per task (3.9 s for 8,000,
+    growing with the square), on the event loop, for the validate answer."""
+    lines = ["schemaVersion: 2.1.0", "pipelineInfo: {name: p}", "root:", "  dag:", "    tasks:",
+             "      t0: {}"]
+    lines += [f"      t{i}: {{dependentTasks: [t{i - 1}]}}" for i in range(1, count)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def deep_flow(depth: int = 100_000) -> bytes:
     """``[[[[...]]]]``: libyaml's C composer recursed on the C stack and crashed the server."""
     return b"[" * depth + b"]" * depth
@@ -93,6 +110,8 @@ def cases() -> dict[str, tuple[bytes, str]]:
     """name -> (file bytes, file name) of every hostile package."""
     found = {
         "alias-bomb": (alias_bomb(), "bomb.yaml"),
+        "alias-long-text": (aliased_text(), "text.yaml"),
+        "alias-16mb-text": (aliased_text(16 << 20, 99_999), "text16.yaml"),
         "deep-flow-yaml": (deep_flow(), "deep.yaml"),
         "deep-json": (deep_json(), "deep.json"),
         "many-members": (many_members(), "many.tar.gz"),

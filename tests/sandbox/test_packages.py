@@ -200,3 +200,58 @@ def test_import_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def _order_by_rescanning(tasks: list[dict]) -> list[str]:
+    """The order summaries had before it was made linear (every waiting task rescanned per
+    round): the new one must give the same, cycles included."""
+    waiting = {t["name"]: set(t["dependencies"]) & {u["name"] for u in tasks} for t in tasks}
+    ordered: list[str] = []
+    while waiting:
+        ready = sorted(n for n, deps in waiting.items() if not deps) or sorted(waiting)[:1]
+        ordered += ready
+        for name in ready:
+            del waiting[name]
+        for deps in waiting.values():
+            deps.difference_update(ready)
+    return ordered
+
+
+def _tasks_of(pipeline_spec: dict) -> list[dict]:
+    return [{"name": name, "dependencies": sorted(task.get("dependentTasks") or [])}
+            for name, task in pipeline_spec["root"].get("dag", {}).get("tasks", {}).items()]
+
+
+def test_compiled_pipelines_keep_their_task_order(compiled) -> None:
+    for path in compiled.values():
+        spec = read_package(path.read_bytes(), path.name).pipeline_spec
+        expected = _order_by_rescanning(_tasks_of(spec))
+        summary = summarize(spec)
+        assert [t["name"] for t in summary["tasks"]] == expected
+        assert summary["truncated"] is False
+
+
+@pytest.mark.parametrize("path", corpus("valid"))
+def test_corpus_pipelines_keep_their_task_order(path: Path) -> None:
+    spec = read_package(path.read_bytes(), path.name).pipeline_spec
+    assert [t["name"] for t in summarize(spec)["tasks"]] == _order_by_rescanning(_tasks_of(spec))
+
+
+def test_random_graphs_keep_their_task_order() -> None:
+    """DAGs and graphs with cycles, self-loops and unknown dependencies alike."""
+    import random
+
+    from jupyter_kfp_connect.packages import _in_dependency_order
+
+    rng = random.Random(13)
+    for _ in range(300):
+        names = [f"t{rng.randrange(60)}" for _ in range(rng.randrange(1, 25))]
+        tasks = [{"name": name, "dependencies": sorted({rng.choice(names + ["gone"])
+                                                        for _ in range(rng.randrange(4))})}
+                 for name in dict.fromkeys(names)]
+        if rng.random() < 0.5:  # a DAG: only earlier tasks waited for
+            tasks = [{**t, "dependencies": [d for d in t["dependencies"]
+                                            if d in {u["name"] for u in tasks[:i]}]}
+                     for i, t in enumerate(tasks)]
+        got = [t["name"] for t in _in_dependency_order(tasks)]
+        assert got == _order_by_rescanning(tasks), tasks

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from jupyter_kfp_connect import packages
-from tests.hostile.packages import cases
+from tests.hostile.packages import cases, task_chain
 
 CASES = cases()
 
@@ -52,3 +52,23 @@ def test_a_few_aliases_are_fine():
             b"    parameters:\n      a: &param {parameterType: STRING}\n      b: *param\n")
     summary = packages.summarize(packages.read_package(text, "p.yaml").pipeline_spec)
     assert [p["name"] for p in summary["parameters"]] == ["a", "b"]
+
+
+def test_a_long_chain_of_tasks_is_read_and_summarized_quickly():
+    """8,000 tasks in a chain: read and summarized (in the worker, for the validate answer) in
+    well under 2 s, and the summary lists at most MAX_SUMMARY_ITEMS of them, saying so."""
+    data = task_chain(8_000)
+    started = time.monotonic()
+    package = packages.read_package(data, "chain.yaml", with_summary=True)
+    assert time.monotonic() - started < 1.0
+    summary = package.summary
+    limit = packages.MAX_SUMMARY_ITEMS
+    assert summary["truncated"] is True
+    assert summary["counts"] == {"tasks": 8_000, "parameters": 0, "artifacts": 0}
+    assert [t["name"] for t in summary["tasks"]] == [f"t{i}" for i in range(limit)]
+    assert len(summary["dag"]["nodes"]) == limit
+    assert len(summary["dag"]["edges"]) == limit - 1  # none to a task left out
+    started = time.monotonic()
+    whole = packages.summarize(package.pipeline_spec)  # the run form's: every task, no limit
+    assert time.monotonic() - started < 1.0
+    assert whole["truncated"] is False and len(whole["tasks"]) == 8_000
