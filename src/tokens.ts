@@ -202,6 +202,9 @@ export interface ISpecSummary {
   tasks: ISpecTask[];
   /** The root DAG as nodes and edges (servers with runs support). */
   dag?: IDag;
+  /** The lists were cut (at 1,000 items); `counts` are the spec's own. */
+  truncated?: boolean;
+  counts?: { tasks: number; parameters: number; artifacts: number };
   [key: string]: unknown;
 }
 

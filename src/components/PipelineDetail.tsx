@@ -23,6 +23,7 @@ import {
 } from '../tokens';
 import { kfpUiLink } from '../kfpLinks';
 import { defaultPair } from '../model/compare';
+import { specCounts } from '../model/specSummary';
 import { formatTime } from './hooks';
 import { KfpUiLink } from './KfpUiLink';
 import { MoreMenu } from './MoreMenu';
@@ -465,6 +466,7 @@ function SpecSummary(props: {
       </div>
     );
   }
+  const counts = specCounts(summary);
   return (
     <>
       <h3 className="jp-KFPConnect-subTitle">{trans.__('Parameters')}</h3>
@@ -499,8 +501,19 @@ function SpecSummary(props: {
         </table>
       )}
       <h3 className="jp-KFPConnect-subTitle">
-        {trans.__('Tasks (%1)', summary.tasks.length)}
+        {trans.__('Tasks (%1)', counts.tasks)}
       </h3>
+      {counts.truncated && (
+        <div className="jp-KFPConnect-muted">
+          {trans.__(
+            'This pipeline is large: %1 of its %2 tasks and %3 of its %4 parameters are listed.',
+            summary.tasks.length,
+            counts.tasks,
+            summary.parameters.length,
+            counts.parameters
+          )}
+        </div>
+      )}
       <ol className="jp-KFPConnect-tasks">
         {summary.tasks.map(t => (
           <li key={t.name} data-task={t.name}>

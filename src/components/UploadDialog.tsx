@@ -21,6 +21,7 @@ import {
   sourceName
 } from '../uploads';
 import { isValidName, proposeName } from '../k8sNames';
+import { specCounts } from '../model/specSummary';
 import { useSignal } from './hooks';
 import { ProblemView } from './ProblemView';
 
@@ -336,11 +337,11 @@ function UploadForm(props: {
           <span className="jp-KFPConnect-ok">
             {trans.__(
               'A valid KFP pipeline: %1, %2.',
-              trans._n('%1 task', '%1 tasks', model.summary.tasks?.length ?? 0),
+              trans._n('%1 task', '%1 tasks', specCounts(model.summary).tasks),
               trans._n(
                 '%1 parameter',
                 '%1 parameters',
-                model.summary.parameters?.length ?? 0
+                specCounts(model.summary).parameters
               )
             )}
           </span>

@@ -17,6 +17,7 @@ import { ParameterForm, typeLabel } from '../components/ParameterForm';
 import { ProblemView } from '../components/ProblemView';
 import { kfpIcon } from '../icons';
 import { defaultPair } from '../model/compare';
+import { specCounts } from '../model/specSummary';
 import { canonicalType, RunFormModel } from '../model/runForm';
 import {
   IDag,
@@ -328,7 +329,18 @@ function PipelineViewBody(props: {
       <div className="jp-KFPConnect-split">
         <section className="jp-KFPConnect-graphPane" aria-label={trans.__('Task graph')}>
           {summary ? (
-            <Dag dag={specDag(summary)} trans={trans} />
+            <>
+              {specCounts(summary).truncated && (
+                <div className="jp-KFPConnect-muted">
+                  {trans.__(
+                    'This pipeline is large: the graph shows its first %1 of %2 tasks.',
+                    summary.tasks.length,
+                    specCounts(summary).tasks
+                  )}
+                </div>
+              )}
+              <Dag dag={specDag(summary)} trans={trans} />
+            </>
           ) : (
             <div className="jp-KFPConnect-muted">
               {summaryDone

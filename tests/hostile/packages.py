@@ -5,6 +5,7 @@ import functools
 import gzip
 import io
 import tarfile
+import zipfile
 
 #: A valid spec's head: the hostile part goes under a parameter's default value, which the
 #: validate answer sends back (a bomb there once expanded to gigabytes in ``json.dumps``).
@@ -61,6 +62,16 @@ def many_members(count: int = 200_000) -> bytes:
     return _gzip_repeated(header, 1000, count // 1000)
 
 
+def many_members_zip(count: int = 20_000) -> bytes:
+    """A zip of ``count`` empty members (Python's and Go's readers parse the whole central
+    directory when the archive opens: 200,000 entries took a second here)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number in range(count):
+            archive.writestr(f"{number}.yaml", b"")
+    return buffer.getvalue()
+
+
 def zeros(size: int = 2 << 30, name: str = "zeros.bin", before: bytes = b"") -> bytes:
     """A member of ``size`` zero bytes in about 2 MB (10 s before); ``before`` is a small
     first member (a.yaml), so the reader must search past the zeros for pipeline.yaml."""
@@ -115,6 +126,7 @@ def cases() -> dict[str, tuple[bytes, str]]:
         "deep-flow-yaml": (deep_flow(), "deep.yaml"),
         "deep-json": (deep_json(), "deep.json"),
         "many-members": (many_members(), "many.tar.gz"),
+        "many-members-zip": (many_members_zip(), "many.zip"),
         "zeros-2gb": (zeros(name="pipeline.yaml"), "zeros.tar.gz"),
         "zeros-2gb-searched": (zeros(before=b"a: 1\n"), "zeros-searched.tar.gz"),
         "symlink-first": (symlink_first(), "link.tar.gz"),

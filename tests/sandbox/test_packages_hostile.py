@@ -1,13 +1,13 @@
 """The package reader against hostile files: every one refused within a second or two, in
 bounded memory, with an ``invalid_package`` / ``package_too_large`` reason (never a crash)."""
 
-import resource
 import time
 
 import pytest
 
 from jupyter_kfp_connect import packages
 from tests.hostile.packages import cases, task_chain
+from tests.memory import peak_growth_mb
 
 CASES = cases()
 
@@ -15,12 +15,11 @@ CASES = cases()
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_package_is_refused_quickly(name):
     data, filename = CASES[name]
-    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
-    with pytest.raises(packages.InvalidPackage) as refused:
+    with peak_growth_mb() as grown, pytest.raises(packages.InvalidPackage) as refused:
         packages.read_package(data, filename)
     assert time.monotonic() - started < 2.0
-    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    grown_mb = grown()
     assert grown_mb < 200, f"{name} took {grown_mb:.0f} MB"
     assert refused.value.code in ("invalid_package", "package_too_large")
     assert len(refused.value.reason) < 400  # a sentence, not a dump of the input
@@ -72,3 +71,13 @@ def test_a_long_chain_of_tasks_is_read_and_summarized_quickly():
     whole = packages.summarize(package.pipeline_spec)  # the run form's: every task, no limit
     assert time.monotonic() - started < 1.0
     assert whole["truncated"] is False and len(whole["tasks"]) == 8_000
+
+
+@pytest.mark.parametrize("name", ["many-members", "many-members-zip"])
+def test_an_archive_of_many_members_is_refused_by_its_count(name):
+    # The count is checked before the members are read (a zip's entries are counted before
+    # the archive is opened): without it, both were refused later, for their first member.
+    data, filename = CASES[name]
+    with pytest.raises(packages.InvalidPackage) as refused:
+        packages.read_package(data, filename)
+    assert "1,000" in refused.value.reason, refused.value.reason
