@@ -2,9 +2,11 @@
 
 Why: a proxy, an old or a broken KFP can answer 200 with JSON of another shape
 (``{"pipelines": "notalist"}``), and code that trusted it failed with a 500 and a traceback.
-The schemas follow KFP's v2beta1 API models (``backend/api/v2beta1/swagger``); only the
-fields read here are typed, others pass. ``pipeline_spec`` is a free-form Struct in KFP and
-is read defensively by ``packages.summarize``. Add a row to ``_ANSWERS`` with each new call.
+The schemas follow KFP's v2beta1 API models (``backend/api/v2beta1/swagger``:
+``pipeline.swagger.json``, ``pipeline.upload.swagger.json``, ``run.swagger.json``,
+``experiment.swagger.json``); only the fields read here are typed, others pass.
+``pipeline_spec`` is a free-form Struct in KFP and is read defensively by ``packages.summarize``.
+Add a row to ``_ANSWERS`` with each new call.
 
 The schemas are JSON Schema (``type``, ``properties``, ``items`` only) and the test suite checks
 them with ``jsonschema``; on the request path they are walked by :func:`_first_mismatch`,
@@ -33,7 +35,42 @@ _PIPELINE_LIST = {"type": "object", "properties": {"pipelines": {"type": ["array
 _VERSION_LIST = {"type": "object", "properties": {
     "pipeline_versions": {"type": ["array", "null"], "items": _VERSION}, **_PAGE}}
 
-_ID = r"[^/]+"
+# Runs and experiments: run.swagger.json and experiment.swagger.json (v2beta1, KFP 2.17.0).
+# Every object the runs service reads a field of is typed, so ``.get`` never meets a str.
+_OBJECT = {"type": ["object", "null"]}
+_STATUS = {"type": ["object", "null"], "properties": {  # googleRpcStatus
+    "code": {"type": ["integer", "null"]}, "message": _STRING, "details": {"type": ["array", "null"]}}}
+_RUNTIME_STATUS = {"type": "object", "properties": {  # v2beta1RuntimeStatus
+    "update_time": _STRING, "state": _STRING, "error": _STATUS}}
+_TASK = {"type": "object", "properties": {  # v2beta1PipelineTaskDetail
+    "run_id": _STRING, "task_id": _STRING, "display_name": _STRING, "create_time": _STRING,
+    "start_time": _STRING, "end_time": _STRING, "state": _STRING, "error": _STATUS,
+    "parent_task_id": _STRING, "pod_name": _STRING,
+    "state_history": {"type": ["array", "null"], "items": _RUNTIME_STATUS},
+    "child_tasks": {"type": ["array", "null"], "items": {  # PipelineTaskDetailChildTask
+        "type": "object", "properties": {"task_id": _STRING, "pod_name": _STRING}}}}}
+_RUN = {"type": "object", "properties": {  # v2beta1Run
+    "experiment_id": _STRING, "run_id": _STRING, "display_name": _STRING, "storage_state": _STRING,
+    "description": _STRING, "pipeline_version_id": _STRING, "pipeline_spec": _OBJECT,
+    "pipeline_version_reference": {"type": ["object", "null"], "properties": {
+        "pipeline_id": _STRING, "pipeline_version_id": _STRING}},
+    "runtime_config": {"type": ["object", "null"], "properties": {
+        "parameters": _OBJECT, "pipeline_root": _STRING}},
+    "service_account": _STRING, "created_at": _STRING, "scheduled_at": _STRING, "finished_at": _STRING,
+    "state": _STRING, "error": _STATUS, "recurring_run_id": _STRING,
+    "run_details": {"type": ["object", "null"], "properties": {
+        "task_details": {"type": ["array", "null"], "items": _TASK}}},
+    "state_history": {"type": ["array", "null"], "items": _RUNTIME_STATUS}}}
+_RUN_LIST = {"type": "object", "properties": {"runs": {"type": ["array", "null"], "items": _RUN}, **_PAGE}}
+_EXPERIMENT = {"type": "object", "properties": {  # v2beta1Experiment
+    "experiment_id": _STRING, "display_name": _STRING, "description": _STRING, "created_at": _STRING,
+    "namespace": _STRING, "storage_state": _STRING, "last_run_created_at": _STRING}}
+_EXPERIMENT_LIST = {"type": "object", "properties": {
+    "experiments": {"type": ["array", "null"], "items": _EXPERIMENT}, **_PAGE}}
+#: DELETE and the run actions answer an empty object (``{"type": "object", "properties": {}}``).
+_EMPTY = {"type": "object"}
+
+_ID = r"[^/:]+"  # no ':' either: ``runs/{id}:terminate`` is a call of its own
 #: (method, path relative to /apis/v2beta1/) -> the answer's schema
 _ANSWERS: list[tuple[str, re.Pattern[str], dict[str, Any]]] = [
     (method, re.compile(rf"^{path}$"), schema) for method, path, schema in (
@@ -45,6 +82,16 @@ _ANSWERS: list[tuple[str, re.Pattern[str], dict[str, Any]]] = [
         ("POST", "pipelines/upload", _PIPELINE),
         ("POST", "pipelines/upload_version", _VERSION),
         ("POST", "pipelines/create", _PIPELINE),
+        ("DELETE", f"pipelines/{_ID}", _EMPTY),
+        ("DELETE", f"pipelines/{_ID}/versions/{_ID}", _EMPTY),
+        ("GET", "runs", _RUN_LIST),
+        ("POST", "runs", _RUN),
+        ("GET", f"runs/{_ID}", _RUN),
+        ("DELETE", f"runs/{_ID}", _EMPTY),
+        ("POST", f"runs/{_ID}:(?:terminate|retry|archive|unarchive)", _EMPTY),
+        ("GET", "experiments", _EXPERIMENT_LIST),
+        ("POST", "experiments", _EXPERIMENT),
+        ("GET", f"experiments/{_ID}", _EXPERIMENT),
     )
 ]
 _PY_TYPES: dict[str, type | tuple[type, ...]] = {

@@ -2,6 +2,7 @@
 in (memory stays flat), and JSON of the wrong shape is ``kfp_error``, never a 500."""
 
 import json
+import logging
 import resource
 
 import pytest
@@ -26,10 +27,18 @@ class _Healthz(tornado.web.RequestHandler):
 
 
 class _Pipelines(tornado.web.RequestHandler):
+    """Every KFP call but healthz gets the same answer (a POST or DELETE too)."""
+
     def initialize(self, answer) -> None:
         self.answer = answer
 
-    async def get(self) -> None:
+    async def post(self, *_args) -> None:
+        await self.get()
+
+    async def delete(self, *_args) -> None:
+        await self.get()
+
+    async def get(self, *_args) -> None:
         self.set_header("Content-Type", "application/json")
         if self.answer == "huge":
             self.write('{"pipelines": [], "next_page_token": "')
@@ -53,10 +62,11 @@ def answer(request):
 
 @pytest.fixture
 def odd_kfp(answer):
-    raw = "huge" if answer == "huge" else BAD_ANSWERS[answer]
+    """A KFP whose every answer is ``answer``: a name in BAD_ANSWERS, "huge", or the body itself."""
+    raw = BAD_ANSWERS.get(answer, answer) if isinstance(answer, str) else answer
     port, stop = serve_in_thread(tornado.web.Application([
         (r"/apis/v2beta1/healthz", _Healthz),
-        (r"/apis/v2beta1/pipelines", _Pipelines, {"answer": raw}),
+        (r"/apis/v2beta1/(.+)", _Pipelines, {"answer": raw}),
     ]))
     yield f"http://127.0.0.1:{port}"
     stop()
@@ -75,6 +85,59 @@ async def test_an_odd_answer_is_kfp_error(call, answer):
     assert grown_mb < 120, f"reading the answer took {grown_mb:.0f} MB"
     code, status = await call("GET", "status")
     assert status["state"] == "connected", status
+
+
+RUN_ID = "0b5e1a4c-1f2e-4d3c-9a8b-7c6d5e4f3a2b"
+#: A spec a run can start from inline (no KFP call before ``POST runs``).
+INLINE_SPEC = {"pipelineInfo": {"name": "p"}, "root": {"dag": {"tasks": {}}}, "schemaVersion": "2.1.0"}
+#: (method, kfp-connect path, body) -> answers of KFP's runs and experiments calls in a wrong shape
+RUN_ENDPOINTS = {
+    "list-runs": ("GET", "runs", None, [
+        {"runs": "notalist"}, {"runs": [1]}, {"runs": [{"pipeline_version_reference": "x"}]},
+        {"runs": [{"run_details": {"task_details": "x"}}]}, {"runs": [], "next_page_token": 5}]),
+    "get-run": ("GET", f"runs/{RUN_ID}", None, [
+        {"runtime_config": "x"}, {"runtime_config": {"parameters": [1]}}, {"error": "boom"},
+        {"run_details": {"task_details": ["x"]}}, {"state_history": [None]},
+        {"run_details": {"task_details": [{"child_tasks": ["x"]}]}}]),
+    "create-run": ("POST", "runs", {"display_name": "r", "pipeline_spec": INLINE_SPEC}, [
+        {"pipeline_version_reference": 1}, {"run_id": 7}]),
+    "terminate-run": ("POST", f"runs/{RUN_ID}/terminate", None, [{"runtime_config": "x"}]),
+    "experiments": ("GET", "experiments", None, [
+        {"experiments": "notalist"}, {"experiments": [1]}, {"experiments": [{"experiment_id": 5}]}]),
+}
+
+
+@pytest.fixture
+def tracebacks():
+    """Log records with a traceback (what Tornado logs for a 500), from the server's loggers."""
+    found: list[logging.LogRecord] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info:
+                found.append(record)
+
+    handler = _Keep()
+    loggers = [logging.getLogger(name) for name in ("tornado.application", "tornado.general", "jupyter_kfp_connect")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield found
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize(("endpoint", "answer"), [
+    pytest.param(endpoint, body, id=f"{endpoint}-{index}")
+    for endpoint, (_m, _p, _b, bodies) in RUN_ENDPOINTS.items()
+    for index, body in enumerate([*bodies, [1, 2, 3], "[" * 100000 + "]" * 100000])
+])
+async def test_an_odd_runs_answer_is_kfp_error(call, endpoint, answer, tracebacks):
+    """Runs and experiments read KFP's answers as carefully as pipelines: 502, never a 500."""
+    method, path, body, _bodies = RUN_ENDPOINTS[endpoint]
+    code, reply = await call(method, path, body)
+    assert code == 502 and error_code(reply) in ("kfp_error", "not_json"), reply
+    assert reply["error"]["message"] and reply["error"]["fix"], reply
+    assert tracebacks == [], [r.getMessage() for r in tracebacks]
 
 
 @pytest.mark.parametrize("body", [*BAD_ANSWERS.values(), {"pipelines": [{"pipeline_id": "x", "name": "n"}],
