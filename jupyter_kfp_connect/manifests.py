@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from . import k8s_names, packages
+from . import k8s_names, packages, untrusted_json
 from .errors import KFPConnectError
 from .pipelines import PipelinesService, validate
 
@@ -322,11 +322,11 @@ def _api_client(target: KubeTarget) -> Any:
 
 def _kube_problem(err: Any, what: str) -> KFPConnectError:
     """A Kubernetes ``Status`` as a Problem a person can act on."""
-    import json
-
     try:
-        status = json.loads(err.body or "{}")
-    except (TypeError, ValueError):
+        status = untrusted_json.loads(err.body or "{}")
+    except (TypeError, ValueError):  # no body, not JSON, or nested too deeply to decode
+        status = {}
+    if not isinstance(status, dict):
         status = {}
     message = status.get("message") or str(getattr(err, "reason", "") or err)
     code = getattr(err, "status", 0) or 0

@@ -2,13 +2,14 @@
 in (memory stays flat), and JSON of the wrong shape is ``kfp_error``, never a 500."""
 
 import json
-import logging
 import resource
 
 import pytest
 import tornado.web
 
-from tests.connection.kfp_fixtures import call, clean_env, error_code, serve_in_thread  # noqa: F401
+from tests.connection.kfp_fixtures import (  # noqa: F401
+    call, clean_env, error_code, serve_in_thread, tracebacks,
+)
 
 BAD_ANSWERS = {
     "notalist": {"pipelines": "notalist"},
@@ -105,25 +106,6 @@ RUN_ENDPOINTS = {
     "experiments": ("GET", "experiments", None, [
         {"experiments": "notalist"}, {"experiments": [1]}, {"experiments": [{"experiment_id": 5}]}]),
 }
-
-
-@pytest.fixture
-def tracebacks():
-    """Log records with a traceback (what Tornado logs for a 500), from the server's loggers."""
-    found: list[logging.LogRecord] = []
-
-    class _Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.exc_info:
-                found.append(record)
-
-    handler = _Keep()
-    loggers = [logging.getLogger(name) for name in ("tornado.application", "tornado.general", "jupyter_kfp_connect")]
-    for logger in loggers:
-        logger.addHandler(handler)
-    yield found
-    for logger in loggers:
-        logger.removeHandler(handler)
 
 
 @pytest.mark.parametrize(("endpoint", "answer"), [
