@@ -29,8 +29,9 @@ from typing import Any
 
 import yaml
 
-from . import k8s_names, packages, untrusted_json
+from . import k8s_names, packages, problems, untrusted_json
 from .errors import KFPConnectError
+from .kfp_paths import kfp_id
 from .pipelines import PipelinesService, validate
 
 API_VERSION = "pipelines.kubeflow.org/v2beta1"
@@ -205,7 +206,10 @@ class ManifestsService:
 
     async def export_version(self, pipeline_id: str, version_id: str = "", *, namespace: str = "",
                              include_pipeline: bool = True) -> dict[str, Any]:
-        """A version stored in KFP (the newest when ``version_id`` is empty) as manifests."""
+        """A version stored in KFP (the newest when ``version_id`` is empty) as manifests.
+        Both ids are checked before the first call: they become KFP URL segments."""
+        pipeline_id = kfp_id(pipeline_id)
+        version_id = kfp_id(version_id, "pipeline version") if version_id else ""
         pipeline = await self.pipelines._call("GET", f"pipelines/{pipeline_id}")
         if not version_id:
             page = await self.pipelines._call("GET", f"pipelines/{pipeline_id}/versions",
@@ -213,7 +217,9 @@ class ManifestsService:
             items = page.get("pipeline_versions") or []
             if not items:
                 raise KFPConnectError("not_found", "This pipeline has no versions to export.", status=404)
-            version_id = items[0]["pipeline_version_id"]
+            version_id = _id_from_kfp(items[0].get("pipeline_version_id"),
+                                      f"GET pipelines/{pipeline_id}/versions",
+                                      "pipeline_versions.0.pipeline_version_id")
         version = await self.pipelines._call("GET", f"pipelines/{pipeline_id}/versions/{version_id}")
         stored = version.get("pipeline_spec")
         if not isinstance(stored, dict):
@@ -269,6 +275,16 @@ class ManifestsService:
         documents = await asyncio.to_thread(parse_manifests, text)
         results = await asyncio.to_thread(_apply_sync, self.target, documents, namespace)
         return {"namespace": namespace, "results": results, "kubernetes_api": self.target.host}
+
+
+def _id_from_kfp(value: object, call: str, where: str) -> str:
+    """An id KFP answered, checked like one a caller sent: a URL segment of the next call.
+    Not a UUID means KFP (or a proxy) answered in another shape: ``kfp_error``, not the
+    caller's 400."""
+    try:
+        return kfp_id(value, "pipeline version")
+    except KFPConnectError:
+        raise KFPConnectError.from_problem(problems.unexpected_answer(call, where, "a UUID")) from None
 
 
 def _no_namespace() -> KFPConnectError:

@@ -20,6 +20,8 @@ BAD_ANSWERS = {
     "deep": "[" * 100000 + "]" * 100000,
 }
 HUGE_BYTES = 200 * 1024 * 1024
+#: (method, path) of every request the odd KFP got (it serves from its own thread)
+SEEN: list[tuple[str, str]] = []
 
 
 class _Healthz(tornado.web.RequestHandler):
@@ -40,6 +42,7 @@ class _Pipelines(tornado.web.RequestHandler):
         await self.get()
 
     async def get(self, *_args) -> None:
+        SEEN.append((self.request.method, self.request.path))
         self.set_header("Content-Type", "application/json")
         if self.answer == "huge":
             self.write('{"pipelines": [], "next_page_token": "')
@@ -65,6 +68,7 @@ def answer(request):
 def odd_kfp(answer):
     """A KFP whose every answer is ``answer``: a name in BAD_ANSWERS, "huge", or the body itself."""
     raw = BAD_ANSWERS.get(answer, answer) if isinstance(answer, str) else answer
+    SEEN.clear()
     port, stop = serve_in_thread(tornado.web.Application([
         (r"/apis/v2beta1/healthz", _Healthz),
         (r"/apis/v2beta1/(.+)", _Pipelines, {"answer": raw}),
@@ -119,6 +123,21 @@ async def test_an_odd_runs_answer_is_kfp_error(call, endpoint, answer, traceback
     code, reply = await call(method, path, body)
     assert code == 502 and error_code(reply) in ("kfp_error", "not_json"), reply
     assert reply["error"]["message"] and reply["error"]["fix"], reply
+    assert tracebacks == [], [r.getMessage() for r in tracebacks]
+
+
+PIPELINE_ID = "1b5e1a4c-1f2e-4d3c-9a8b-7c6d5e4f3a2b"
+
+
+@pytest.mark.parametrize("answer", [
+    pytest.param({"pipeline_id": PIPELINE_ID, "name": "p", "pipeline_versions": [{"pipeline_version_id": bad}]},
+                 id=bad) for bad in ("..", "../../runs", "x?y", "%2e%2e")])
+async def test_an_export_takes_no_id_from_kfp_unchecked(call, answer, tracebacks):
+    """The newest version's id, from KFP's answer, becomes a URL segment of the next call."""
+    code, reply = await call("POST", "manifests/export", {"pipeline_id": PIPELINE_ID})
+    assert code == 502 and error_code(reply) == "kfp_error" and reply["error"]["fix"], reply
+    assert [path for _method, path in SEEN if "healthz" not in path] == [
+        f"/apis/v2beta1/pipelines/{PIPELINE_ID}", f"/apis/v2beta1/pipelines/{PIPELINE_ID}/versions"]
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
 
 
