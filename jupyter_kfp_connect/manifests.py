@@ -297,9 +297,16 @@ def parse_manifests(text: str) -> list[dict[str, Any]]:
     if len(text.encode("utf-8", "ignore")) > packages.MAX_PACKAGE_BYTES:
         raise KFPConnectError("package_too_large", "The manifests are larger than 32 MB.", status=413)
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as err:
-        raise KFPConnectError("invalid_manifests", f"The manifests are not valid YAML: {err}", status=400) from None
+        documents = [d for d in packages.load_yaml(text) if d is not None]
+    except packages.InvalidPackage as err:
+        if isinstance(err.__cause__, yaml.YAMLError):
+            raise KFPConnectError("invalid_manifests", f"The manifests are not valid YAML: {err.__cause__}",
+                                  status=400) from None
+        # nested too deeply or aliases that expand too far: hostile, not exported manifests
+        raise KFPConnectError(
+            "bad_request", f"The manifests cannot be applied: {err.reason}",
+            fix="Apply manifests as export writes them (no aliases, no deep nesting), or export "
+                "them again from the pipeline version.", status=400) from None
     for doc in documents:
         if not isinstance(doc, dict) or doc.get("apiVersion") != API_VERSION or doc.get("kind") not in PLURALS:
             kind = doc.get("kind") if isinstance(doc, dict) else type(doc).__name__
