@@ -155,9 +155,18 @@ def kfp_has_manifest_writer() -> bool:
     return True
 
 
-def _export_answer(text: str, names: ManifestNames, renamed: list[dict[str, str]]) -> dict[str, Any]:
+def _written(pipeline_spec: dict[str, Any], platform_spec: dict[str, Any] | None,
+             names: ManifestNames, include_pipeline: bool) -> tuple[str, list[dict[str, Any]]]:
+    """The manifests and the objects they hold (blocking: a worker thread). The listing
+    re-reads up to 32 MB of YAML, which would hold the event loop for seconds."""
+    text = write_manifests(pipeline_spec, platform_spec, names, include_pipeline)
     documents = [{"kind": d.get("kind"), "name": (d.get("metadata") or {}).get("name")}
                  for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+    return text, documents
+
+
+def _export_answer(text: str, documents: list[dict[str, Any]], names: ManifestNames,
+                   renamed: list[dict[str, str]]) -> dict[str, Any]:
     return {"yaml": text, "filename": f"{names.pipeline}-{names.version}.k8s.yaml"
             if names.pipeline != names.version else f"{names.pipeline}.k8s.yaml",
             "documents": documents, "renamed": renamed, "namespace": names.namespace,
@@ -169,13 +178,14 @@ async def render(pipeline_spec: dict[str, Any], platform_spec: dict[str, Any] | 
                  names: ManifestNames, include_pipeline: bool = True) -> dict[str, Any]:
     names, renamed = valid_names(names)
     try:
-        text = await asyncio.to_thread(write_manifests, pipeline_spec, platform_spec, names, include_pipeline)
+        text, documents = await asyncio.to_thread(_written, pipeline_spec, platform_spec, names,
+                                                  include_pipeline)
     except ImportError as err:
         raise KFPConnectError(
             "kfp_too_old", f"The installed kfp cannot write Kubernetes manifests ({err}).",
             fix="Install kfp 2.14 or newer where JupyterLab runs (pip install 'kfp>=2.14').",
             status=501) from err
-    return _export_answer(text, names, renamed)
+    return _export_answer(text, documents, names, renamed)
 
 
 class ManifestsService:

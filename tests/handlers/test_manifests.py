@@ -301,3 +301,21 @@ async def test_apply_refuses_hostile_yaml_before_kubernetes(kfp, sb, text, trace
     assert sb.store.k8s_objects("PipelineVersion", NAMESPACE) == []
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
 
+
+async def test_export_lists_its_documents_off_the_event_loop(kfp, scaler_yaml, jp_root_dir, monkeypatch):
+    """The listing re-reads the written YAML (up to 32 MB): a worker thread's job."""
+    import threading
+
+    threads: list[str] = []
+    load_all = yaml.safe_load_all
+
+    def watched(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return load_all(*args, **kwargs)
+
+    (jp_root_dir / "scaler.yaml").write_bytes(scaler_yaml)
+    await kfp.connect()
+    monkeypatch.setattr(yaml, "safe_load_all", watched)
+    code, body = await kfp("POST", "manifests/export", {"path": "scaler.yaml"})
+    assert code == 200, body
+    assert threads and threading.main_thread().name not in threads, threads
