@@ -1,4 +1,5 @@
-"""JSON from outside (KFP, a gateway, the dashboard, Kubernetes) decoded with one failure kind.
+"""JSON from outside (KFP, a gateway, the dashboard, Kubernetes, a request body) decoded with
+one failure kind.
 
 Why: ``json.loads`` raises ``ValueError`` for text that is not JSON but ``RecursionError`` for
 JSON nested deeper than the interpreter's stack (``"[" * 100000``: a 200 KB body). Callers
@@ -14,7 +15,12 @@ from typing import Any
 
 
 class TooDeep(ValueError):
-    """The JSON is nested deeper than Python's decoder can follow."""
+    """The JSON is nested deeper than Python's decoder can follow. ``msg`` as on
+    ``json.JSONDecodeError``, which callers quote."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
 
 
 def loads(raw: bytes | str) -> Any:
