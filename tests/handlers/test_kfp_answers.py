@@ -16,6 +16,8 @@ BAD_ANSWERS = {
     "items-not-objects": {"pipelines": [1, 2]},
     "id-a-number": {"pipelines": [{"pipeline_id": 5}]},
     "total-a-list": {"pipelines": [], "total_size": []},
+    "total-not-a-count": {"pipelines": [], "total_size": "many"},
+    "no-id": {"pipelines": [{"name": "p"}]},
     "a-list": [1, 2, 3],
     "deep": "[" * 100000 + "]" * 100000,
 }
@@ -99,7 +101,8 @@ INLINE_SPEC = {"pipelineInfo": {"name": "p"}, "root": {"dag": {"tasks": {}}}, "s
 RUN_ENDPOINTS = {
     "list-runs": ("GET", "runs", None, [
         {"runs": "notalist"}, {"runs": [1]}, {"runs": [{"pipeline_version_reference": "x"}]},
-        {"runs": [{"run_details": {"task_details": "x"}}]}, {"runs": [], "next_page_token": 5}]),
+        {"runs": [{"run_details": {"task_details": "x"}}]}, {"runs": [], "next_page_token": 5},
+        {"runs": [], "total_size": "many"}]),
     "get-run": ("GET", f"runs/{RUN_ID}", None, [
         {"runtime_config": "x"}, {"runtime_config": {"parameters": [1]}}, {"error": "boom"},
         {"run_details": {"task_details": ["x"]}}, {"state_history": [None]},
@@ -109,6 +112,10 @@ RUN_ENDPOINTS = {
     "terminate-run": ("POST", f"runs/{RUN_ID}/terminate", None, [{"runtime_config": "x"}]),
     "experiments": ("GET", "experiments", None, [
         {"experiments": "notalist"}, {"experiments": [1]}, {"experiments": [{"experiment_id": 5}]}]),
+    # runs._experiment_for indexes the experiment's id in both answers
+    "create-run-in-experiment": ("POST", "runs", {"display_name": "r", "pipeline_spec": INLINE_SPEC,
+                                                  "experiment_name": "e"}, [
+        {"experiments": [{"display_name": "e"}]}, {"display_name": "e"}]),
 }
 
 
@@ -143,7 +150,8 @@ async def test_an_export_takes_no_id_from_kfp_unchecked(call, answer, tracebacks
 
 @pytest.mark.parametrize("body", [*BAD_ANSWERS.values(), {"pipelines": [{"pipeline_id": "x", "name": "n"}],
                                                           "total_size": 1, "next_page_token": ""},
-                                  {"pipelines": None}, {"pipelines": [{"namespace": True}]}, {}])
+                                  {"pipelines": None}, {"pipelines": [{"namespace": True}]}, {},
+                                  {"pipelines": [], "total_size": "12"}, {"pipelines": [], "total_size": 12}])
 def test_the_fast_shape_check_agrees_with_jsonschema(body):
     """kfp_shapes walks its JSON Schemas itself (jsonschema is too slow per page): same verdicts."""
     import jsonschema
