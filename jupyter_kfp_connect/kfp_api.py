@@ -10,12 +10,11 @@ the calls the session itself proves a sign-in with). Add typed calls here (one s
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import kfp_shapes, problems
+from . import kfp_shapes, problems, untrusted_json
 from .connection import kfp_calls
 from .errors import KFPConnectError, Problem
 
@@ -47,10 +46,10 @@ class KFPApi:
             return {}
         try:
             if len(response.content) > INLINE_JSON_BYTES:  # a big answer is parsed off the loop
-                body = await asyncio.to_thread(json.loads, response.content)
+                body = await asyncio.to_thread(untrusted_json.loads, response.content)
             else:
-                body = response.json()
-        except (ValueError, RecursionError):
+                body = untrusted_json.loads(response.content)
+        except ValueError:  # not JSON, or nested too deeply to decode
             raise KFPConnectError.from_problem(problems.not_json(
                 str(response.request.url), response.status_code, response.headers.get("content-type", ""))) from None
         return kfp_shapes.check(method, path.split("?", 1)[0].strip("/"), body)

@@ -29,8 +29,9 @@ from typing import Any
 
 import yaml
 
-from . import k8s_names, packages
+from . import k8s_names, packages, problems, untrusted_json
 from .errors import KFPConnectError
+from .kfp_paths import kfp_id
 from .pipelines import PipelinesService, validate
 
 API_VERSION = "pipelines.kubeflow.org/v2beta1"
@@ -154,9 +155,18 @@ def kfp_has_manifest_writer() -> bool:
     return True
 
 
-def _export_answer(text: str, names: ManifestNames, renamed: list[dict[str, str]]) -> dict[str, Any]:
+def _written(pipeline_spec: dict[str, Any], platform_spec: dict[str, Any] | None,
+             names: ManifestNames, include_pipeline: bool) -> tuple[str, list[dict[str, Any]]]:
+    """The manifests and the objects they hold (blocking: a worker thread). The listing
+    re-reads up to 32 MB of YAML, which would hold the event loop for seconds."""
+    text = write_manifests(pipeline_spec, platform_spec, names, include_pipeline)
     documents = [{"kind": d.get("kind"), "name": (d.get("metadata") or {}).get("name")}
                  for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+    return text, documents
+
+
+def _export_answer(text: str, documents: list[dict[str, Any]], names: ManifestNames,
+                   renamed: list[dict[str, str]]) -> dict[str, Any]:
     return {"yaml": text, "filename": f"{names.pipeline}-{names.version}.k8s.yaml"
             if names.pipeline != names.version else f"{names.pipeline}.k8s.yaml",
             "documents": documents, "renamed": renamed, "namespace": names.namespace,
@@ -168,13 +178,14 @@ async def render(pipeline_spec: dict[str, Any], platform_spec: dict[str, Any] | 
                  names: ManifestNames, include_pipeline: bool = True) -> dict[str, Any]:
     names, renamed = valid_names(names)
     try:
-        text = await asyncio.to_thread(write_manifests, pipeline_spec, platform_spec, names, include_pipeline)
+        text, documents = await asyncio.to_thread(_written, pipeline_spec, platform_spec, names,
+                                                  include_pipeline)
     except ImportError as err:
         raise KFPConnectError(
             "kfp_too_old", f"The installed kfp cannot write Kubernetes manifests ({err}).",
             fix="Install kfp 2.14 or newer where JupyterLab runs (pip install 'kfp>=2.14').",
             status=501) from err
-    return _export_answer(text, names, renamed)
+    return _export_answer(text, documents, names, renamed)
 
 
 class ManifestsService:
@@ -205,7 +216,10 @@ class ManifestsService:
 
     async def export_version(self, pipeline_id: str, version_id: str = "", *, namespace: str = "",
                              include_pipeline: bool = True) -> dict[str, Any]:
-        """A version stored in KFP (the newest when ``version_id`` is empty) as manifests."""
+        """A version stored in KFP (the newest when ``version_id`` is empty) as manifests.
+        Both ids are checked before the first call: they become KFP URL segments."""
+        pipeline_id = kfp_id(pipeline_id)
+        version_id = kfp_id(version_id, "pipeline version") if version_id else ""
         pipeline = await self.pipelines._call("GET", f"pipelines/{pipeline_id}")
         if not version_id:
             page = await self.pipelines._call("GET", f"pipelines/{pipeline_id}/versions",
@@ -213,7 +227,9 @@ class ManifestsService:
             items = page.get("pipeline_versions") or []
             if not items:
                 raise KFPConnectError("not_found", "This pipeline has no versions to export.", status=404)
-            version_id = items[0]["pipeline_version_id"]
+            version_id = _id_from_kfp(items[0].get("pipeline_version_id"),
+                                      f"GET pipelines/{pipeline_id}/versions",
+                                      "pipeline_versions.0.pipeline_version_id")
         version = await self.pipelines._call("GET", f"pipelines/{pipeline_id}/versions/{version_id}")
         stored = version.get("pipeline_spec")
         if not isinstance(stored, dict):
@@ -271,6 +287,16 @@ class ManifestsService:
         return {"namespace": namespace, "results": results, "kubernetes_api": self.target.host}
 
 
+def _id_from_kfp(value: object, call: str, where: str) -> str:
+    """An id KFP answered, checked like one a caller sent: a URL segment of the next call.
+    Not a UUID means KFP (or a proxy) answered in another shape: ``kfp_error``, not the
+    caller's 400."""
+    try:
+        return kfp_id(value, "pipeline version")
+    except KFPConnectError:
+        raise KFPConnectError.from_problem(problems.unexpected_answer(call, where, "a UUID")) from None
+
+
 def _no_namespace() -> KFPConnectError:
     return KFPConnectError("bad_request", "Kubernetes objects live in a namespace, and none is chosen.",
                            fix="Pick a namespace in the panel's namespace picker, or pass one.", status=400)
@@ -281,9 +307,16 @@ def parse_manifests(text: str) -> list[dict[str, Any]]:
     if len(text.encode("utf-8", "ignore")) > packages.MAX_PACKAGE_BYTES:
         raise KFPConnectError("package_too_large", "The manifests are larger than 32 MB.", status=413)
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as err:
-        raise KFPConnectError("invalid_manifests", f"The manifests are not valid YAML: {err}", status=400) from None
+        documents = [d for d in packages.load_yaml(text) if d is not None]
+    except packages.InvalidPackage as err:
+        if isinstance(err.__cause__, yaml.YAMLError):
+            raise KFPConnectError("invalid_manifests", f"The manifests are not valid YAML: {err.__cause__}",
+                                  status=400) from None
+        # nested too deeply or aliases that expand too far: hostile, not exported manifests
+        raise KFPConnectError(
+            "bad_request", f"The manifests cannot be applied: {err.reason}",
+            fix="Apply manifests as export writes them (no aliases, no deep nesting), or export "
+                "them again from the pipeline version.", status=400) from None
     for doc in documents:
         if not isinstance(doc, dict) or doc.get("apiVersion") != API_VERSION or doc.get("kind") not in PLURALS:
             kind = doc.get("kind") if isinstance(doc, dict) else type(doc).__name__
@@ -322,11 +355,11 @@ def _api_client(target: KubeTarget) -> Any:
 
 def _kube_problem(err: Any, what: str) -> KFPConnectError:
     """A Kubernetes ``Status`` as a Problem a person can act on."""
-    import json
-
     try:
-        status = json.loads(err.body or "{}")
-    except (TypeError, ValueError):
+        status = untrusted_json.loads(err.body or "{}")
+    except (TypeError, ValueError):  # no body, not JSON, or nested too deeply to decode
+        status = {}
+    if not isinstance(status, dict):
         status = {}
     message = status.get("message") or str(getattr(err, "reason", "") or err)
     code = getattr(err, "status", 0) or 0

@@ -422,6 +422,14 @@ def _yaml_documents(text: str) -> list[Any]:
         raise InvalidPackage(f"The file is not a YAML pipeline spec: {_short(exc)}.") from exc
 
 
+def load_yaml(text: str) -> list[Any]:
+    """Every document of ``text``, read as packages are (the nesting and alias budgets, YAML 1.2
+    scalars), for other YAML a person sends (Kubernetes manifests to apply): plain
+    ``yaml.safe_load_all`` overflows the stack on deep nesting and expands alias bombs.
+    Raises InvalidPackage; its ``__cause__`` is the ``yaml.YAMLError`` for text that is not YAML."""
+    return _yaml_documents(text)
+
+
 def _pick_documents(documents: list[Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Find the one PipelineSpec document and the optional Kubernetes platform spec."""
     spec: dict[str, Any] | None = None

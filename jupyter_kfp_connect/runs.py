@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from . import packages
+from . import packages, untrusted_json
 from .errors import KFPConnectError
 from .kfp_api import KFPApi
 from .kfp_paths import kfp_id
@@ -108,7 +108,7 @@ def _coerce(kind: str, value: Any) -> Any:
     if kind == "NUMBER_INTEGER":
         if isinstance(value, str):
             try:
-                value = json.loads(value.strip())
+                value = untrusted_json.loads(value.strip())
             except ValueError:
                 raise ValueError(f"expects a whole number, not {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -136,8 +136,8 @@ def _coerce(kind: str, value: Any) -> Any:
             dict, 'a JSON object such as {"key": "value"}')
         if isinstance(value, str):
             try:
-                value = json.loads(value)
-            except ValueError as err:
+                value = untrusted_json.loads(value)
+            except ValueError as err:  # not JSON, or too deep
                 raise ValueError(f"expects {word}; the text is not JSON ({err.msg})") from None
         if not isinstance(value, wanted):
             raise ValueError(f"expects {word}")

@@ -20,7 +20,6 @@ show the user what was found):
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .. import problems
+from .. import problems, untrusted_json
 from ..errors import Problem
 from .config import ConnectionConfig
 from .credentials import TokenFile
@@ -52,8 +51,9 @@ LOGIN_VERDICTS = (LOGIN_REDIRECT, OAUTH2_401, SIGNIN_PAGE)
 
 
 def _json(response: httpx.Response) -> Any:
+    """The body as JSON, or None: whatever a gateway sends (a page, a 200 KB deep nest)."""
     try:
-        return json.loads(response.content or b"null")
+        return untrusted_json.loads(response.content or b"null")
     except ValueError:
         return None
 

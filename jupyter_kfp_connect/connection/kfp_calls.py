@@ -9,13 +9,12 @@ these calls use of it) for the same reason.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Protocol
 
 import httpx
 
-from .. import problems
+from .. import problems, untrusted_json
 from ..errors import KFPConnectError, Problem
 
 ENV_INFO_PATH = "api/workgroup/env-info"
@@ -44,8 +43,8 @@ def kfp_message(response: httpx.Response) -> str:
     Y: ResourceNotFoundError: ..."); the sentence meant for the client is the external
     message in its ``google.rpc.Status`` detail, preferred when present."""
     try:
-        body = response.json()
-    except ValueError:
+        body = untrusted_json.loads(response.content)
+    except ValueError:  # not JSON, or nested too deeply to decode
         return response.text[:200].strip()
     if not isinstance(body, dict):
         return ""
@@ -101,7 +100,12 @@ async def healthz(connection: KFPSession) -> dict[str, Any]:
         raise KFPConnectError.from_problem(problems.wrong_path(connection.api_base, suggestion))
     if response.status_code >= 400:
         raise KFPConnectError.from_problem(problem_for(connection, response))
-    data = response.json()
+    try:
+        data = untrusted_json.loads(response.content)
+    except ValueError:  # a 200 that is not JSON (or too deep to decode) is not KFP's healthz
+        raise KFPConnectError.from_problem(problems.not_json(
+            str(response.request.url), response.status_code,
+            response.headers.get("content-type", ""))) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -132,7 +136,7 @@ async def env_info(connection: KFPSession, *, optional: bool = False) -> dict[st
     if response is None or response.status_code != 200:
         return None
     try:
-        data = response.json()
-    except (ValueError, json.JSONDecodeError):
+        data = untrusted_json.loads(response.content)
+    except ValueError:  # not JSON, or nested too deeply to decode
         return None
     return data if isinstance(data, dict) else None

@@ -11,6 +11,7 @@ from jupyter_server.auth.identity import IdentityProvider, LegacyIdentityProvide
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 
+from .. import untrusted_json
 from ..errors import KFPConnectError
 from ..problems import within_tls_policy
 
@@ -61,8 +62,8 @@ class KFPConnectHandler(ExtensionHandlerMixin, APIHandler):
         if not self.request.body:
             return {}
         try:
-            body = json.loads(self.request.body)
-        except ValueError as err:
+            body = untrusted_json.loads(self.request.body)
+        except ValueError as err:  # not JSON, or too deep
             raise KFPConnectError(
                 "bad_request", f"The request body is not valid JSON: {err}", status=400
             ) from err

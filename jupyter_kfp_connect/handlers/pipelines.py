@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import os
 from typing import Any
 
@@ -19,6 +18,7 @@ from jupyter_core.paths import is_hidden
 from jupyter_server.auth.decorator import authorized
 from tornado.httputil import HTTPFile, parse_body_arguments
 
+from .. import untrusted_json
 from ..errors import KFPConnectError
 from ..packages import MAX_PACKAGE_BYTES
 from ..pipelines import ListRequest, PipelinesService, package_json, validate
@@ -241,8 +241,8 @@ def _parse_multipart(content_type: str, chunks: list[bytes], headers: Any) -> tu
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(body or b"{}")
-    except ValueError as err:
+        value = untrusted_json.loads(body or b"{}")
+    except ValueError as err:  # not JSON, or too deep
         raise KFPConnectError("bad_request", f"The request body is not valid JSON: {err}",
                               status=400) from err
     if not isinstance(value, dict):

@@ -8,12 +8,12 @@ bounded; every KFP call is async.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from .. import untrusted_json
 from ..errors import KFPConnectError
 from ..runs import RunListRequest, RunsService
 from .base import KFPConnectHandler
@@ -41,8 +41,8 @@ class _RunsHandler(KFPConnectHandler):
         if len(raw) <= INLINE_JSON_BYTES:
             return self.get_json_body_or_empty()
         try:
-            body = await asyncio.to_thread(json.loads, raw)
-        except ValueError as err:
+            body = await asyncio.to_thread(untrusted_json.loads, raw)
+        except ValueError as err:  # not JSON, or too deep
             raise KFPConnectError("bad_request", f"The request body is not valid JSON: {err}",
                                   status=400) from err
         if not isinstance(body, dict):

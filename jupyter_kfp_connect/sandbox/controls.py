@@ -9,7 +9,7 @@ endpoint                 body (JSON)                                            
 GET  /_sandbox/info      -                                                            mode, URLs, demo users
 POST /_sandbox/seed      ``{namespace, count, versions?, prefix?}``                   ``{ids}``
 POST /_sandbox/latency   ``{seconds}``                                                ``{seconds}``
-POST /_sandbox/fail_next ``{n, kind: "500"|"503"|"drop", path?}``                     ``{n, kind, path}``
+POST /_sandbox/fail_next ``{n, kind: "500"|"503"|"drop"|"deep*", path?}``              ``{n, kind, path}``
 POST /_sandbox/expire_sessions  -                                                     ``{expired}``
 GET  /_sandbox/log       -                                                            ``{requests: [...]}``
 DELETE /_sandbox/log     -                                                            ``{}``
@@ -47,7 +47,13 @@ import tornado.web
 from .tokens import DEFAULT_SA, PIPELINES_AUDIENCE, TokenFiles
 
 TOKEN_HEADER = "X-Sandbox-Token"
-FAIL_KINDS = ("500", "503", "drop")
+#: "deep", "deep_401", "deep_500", "deep_text": a body of 100,000 nested arrays (200 KB) as
+#: ``application/json`` with status 200, 401 or 500, or as a 200 ``text/plain``: what a broken
+#: proxy could send; Python's JSON decoder cannot follow it (RecursionError).
+DEEP_KINDS = {"deep": (200, "application/json"), "deep_401": (401, "application/json"),
+              "deep_500": (500, "application/json"), "deep_text": (200, "text/plain; charset=utf-8")}
+FAIL_KINDS = ("500", "503", "drop", *DEEP_KINDS)
+DEEP_BODY = "[" * 100_000 + "]" * 100_000
 ENVOY_503 = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
 CONTROL_PREFIX = "/_sandbox/"
 
@@ -80,7 +86,8 @@ class Controls:
             self._latency = float(seconds)
 
     def fail_next(self, n: int = 1, kind: str = "500", path: str = "") -> None:
-        """The next ``n`` requests fail: KFP's 500, the gateway's 503, or a dropped connection.
+        """The next ``n`` requests fail: KFP's 500, the gateway's 503, a dropped connection,
+        or a body nested too deeply to decode (:data:`DEEP_KINDS`).
         With ``path``, only requests whose path starts with it count (``"/dex/"``: Dex is down
         while the gateway and KFP still answer)."""
         kind = str(kind)
@@ -183,6 +190,11 @@ class Controls:
             handler.set_status(503)
             handler.set_header("Content-Type", "text/plain")
             handler.finish(ENVOY_503)
+        elif failure in DEEP_KINDS:
+            status, content_type = DEEP_KINDS[failure]
+            handler.set_status(status)
+            handler.set_header("Content-Type", content_type)
+            handler.finish(DEEP_BODY)
         elif failure == "drop":
             entry["status"] = "dropped"
             handler.request.connection.stream.close()

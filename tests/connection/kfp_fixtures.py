@@ -76,6 +76,29 @@ def error_code(body: Any) -> str:
     return body["error"]["code"]
 
 
+@pytest.fixture
+def tracebacks():
+    """Log records with a traceback (what Tornado logs for a 500) from the server's loggers:
+    a test of a bad answer wants none."""
+    import logging
+
+    found: list[logging.LogRecord] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info:
+                found.append(record)
+
+    handler = _Keep()
+    names = ("tornado.application", "tornado.general", "jupyter_kfp_connect")
+    loggers = [logging.getLogger(name) for name in names]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield found
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
 @pytest.fixture(scope="session")
 def tls_ca():
     """A throwaway certificate authority (trustme) and its PEM file."""

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tests.handlers.pipelines_fixtures import *  # noqa: F401,F403
+from tests.connection.kfp_fixtures import tracebacks  # noqa: F401
 from tests.handlers.pipelines_fixtures import NAMESPACE, error_of
 
 #: CI has the reference data as ../shared beside the repository; KFP_REFERENCE points elsewhere.
@@ -260,3 +261,61 @@ async def test_export_answer_has_the_documented_fields(kfp, scaler_yaml, jp_root
     assert code == 200
     documented = spec["components"]["schemas"]["ExportedManifests"]
     assert set(documented["required"]) <= set(body) <= set(documented["properties"])
+
+
+# --- hostile manifests ---------------------------------------------------------------------------
+
+def _version_doc(spec: str) -> str:
+    """A PipelineVersion that passes every check but what its spec holds."""
+    return (f"apiVersion: pipelines.kubeflow.org/v2beta1\nkind: PipelineVersion\n"
+            f"metadata:\n  name: hostile\nspec:\n  pipelineName: hostile\n  pipelineSpec: {spec}\n")
+
+
+#: past the reader's 200 levels, below libyaml's own scanner limit (1,000), where plain
+#: PyYAML overflows the stack (RecursionError)
+DEEP_MANIFEST = _version_doc("[" * 900 + "]" * 900)
+#: ten values, each level ten aliases of the one before: 10**6 values once expanded (~3 KB here)
+ALIAS_BOMB = _version_doc("\n" + "".join(
+    f"    l{i}: &l{i} [{', '.join([f'*l{i - 1}' if i else 'x'] * 10)}]\n" for i in range(6)))
+
+
+@pytest.mark.parametrize("text", [DEEP_MANIFEST, ALIAS_BOMB], ids=["deep", "alias-bomb"])
+def test_parse_manifests_reads_with_the_package_readers_budgets(text):
+    from jupyter_kfp_connect.errors import KFPConnectError
+    from jupyter_kfp_connect.manifests import parse_manifests
+
+    with pytest.raises(KFPConnectError) as raised:
+        parse_manifests(text)
+    assert raised.value.code == "bad_request" and raised.value.status == 400
+    assert raised.value.problem.fix
+
+
+@pytest.mark.parametrize("text", [DEEP_MANIFEST, ALIAS_BOMB], ids=["deep", "alias-bomb"])
+async def test_apply_refuses_hostile_yaml_before_kubernetes(kfp, sb, text, tracebacks):
+    await kfp.connect()
+    sb.controls.clear_log()
+    code, body = await kfp("POST", "manifests/apply", {"yaml": text})
+    assert code == 400 and error_of(body)["code"] == "bad_request", body
+    assert "nested" in error_of(body)["message"] or "aliases" in error_of(body)["message"], body
+    assert sb.controls.request_log() == []  # no access review, no object written
+    assert sb.store.k8s_objects("PipelineVersion", NAMESPACE) == []
+    assert tracebacks == [], [r.getMessage() for r in tracebacks]
+
+
+async def test_export_lists_its_documents_off_the_event_loop(kfp, scaler_yaml, jp_root_dir, monkeypatch):
+    """The listing re-reads the written YAML (up to 32 MB): a worker thread's job."""
+    import threading
+
+    threads: list[str] = []
+    load_all = yaml.safe_load_all
+
+    def watched(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return load_all(*args, **kwargs)
+
+    (jp_root_dir / "scaler.yaml").write_bytes(scaler_yaml)
+    await kfp.connect()
+    monkeypatch.setattr(yaml, "safe_load_all", watched)
+    code, body = await kfp("POST", "manifests/export", {"path": "scaler.yaml"})
+    assert code == 200, body
+    assert threads and threading.main_thread().name not in threads, threads

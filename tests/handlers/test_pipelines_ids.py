@@ -64,3 +64,20 @@ async def test_names_stay_one_segment(kfp, sb, scaler_yaml, name):
     looked_up = {e["path"] for e in sb.controls.request_log() if marker in e["path"]}
     segments = {path.split(marker, 1)[1] for path in looked_up}
     assert segments and all("/" not in s and unquote(s) == name for s in segments), looked_up
+
+
+@standalone_only
+@pytest.mark.parametrize("path", ["manifests/export", "manifests/apply"])
+@pytest.mark.parametrize("bad", ["..", "%2e%2e", "a/b", "x?y"])
+async def test_export_refuses_ids_before_any_kfp_call(kfp, sb, scaler_yaml, path, bad):
+    """manifests.export_version put both ids into KFP URLs unchecked (apply exports first)."""
+    await kfp.connect()
+    code, made = await kfp.upload(scaler_yaml, "scaler.yaml")
+    pid = made["pipeline"]["id"]
+    for fields in ({"pipeline_id": bad}, {"pipeline_id": pid, "version_id": bad},
+                   {"pipeline_id": bad, "version_id": made["version"]["id"]}):
+        sb.controls.clear_log()
+        code, body = await kfp("POST", path, fields)
+        assert code == 400 and error_of(body)["code"] == "bad_request", (fields, body)
+        assert "UUID" in error_of(body)["message"] and error_of(body)["fix"], body
+        assert sb.controls.request_log() == [], fields

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from tests.handlers.pipelines_fixtures import *
+from tests.connection.kfp_fixtures import tracebacks  # noqa: F401
 from tests.handlers.pipelines_fixtures import API, error_of
 
 
@@ -188,6 +189,24 @@ async def test_bad_input_is_a_400_never_a_500(kfp, sb, scaler_yaml):
     code, answer = await kfp("POST", "runs", {"pipeline_id": pipeline["id"], "display_name": "x",
                                               "pipeline_version_id": "no-such-version"})
     assert code in (400, 404, 502) and code != 500, answer
+
+
+@pytest.mark.parametrize("kfp_mode", ["standalone"], indirect=True)
+async def test_json_too_deep_to_decode_is_a_400_never_a_500(kfp, sb, scaler_yaml, tracebacks):
+    """json.loads raises RecursionError, not ValueError, past the stack's depth: request bodies
+    (read on the loop up to 64 KB, in a thread above) and parameter values given as JSON text."""
+    scaler = await _upload_scaler(kfp, sb, scaler_yaml)
+    for depth in (20_000, 50_000):  # a 40 KB and a 100 KB body
+        raw = "[" * depth + "]" * depth
+        for path in ("runs", "runs/validate", "manifests/export"):
+            code, answer = await kfp._fetch("POST", path, body=raw)
+            assert code == 400 and error_of(answer)["code"] == "bad_request", (path, depth, answer)
+    deep = "[" * 50_000 + "]" * 50_000
+    code, answer = await kfp("POST", "runs/validate", {"pipeline_id": scaler["pipeline"]["id"],
+                                                       "parameters": {"tags": deep, "rounds": deep}})
+    assert code == 200 and answer["ok"] is False, answer
+    assert {"tags", "rounds"} <= set(answer["errors"]), answer["errors"]
+    assert tracebacks == [], [r.getMessage() for r in tracebacks]
 
 
 def _schema_fields(spec, name) -> set:
