@@ -2,7 +2,6 @@
 in (memory stays flat), and JSON of the wrong shape is ``kfp_error``, never a 500."""
 
 import json
-import resource
 
 import pytest
 import tornado.web
@@ -10,6 +9,7 @@ import tornado.web
 from tests.connection.kfp_fixtures import (  # noqa: F401
     call, clean_env, error_code, serve_in_thread, tracebacks,
 )
+from tests.memory import peak_growth_mb
 
 BAD_ANSWERS = {
     "notalist": {"pipelines": "notalist"},
@@ -85,10 +85,10 @@ def jp_server_config(jp_server_config, odd_kfp, clean_env):
 
 
 async def test_an_odd_answer_is_kfp_error(call, answer):
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    code, body = await call("GET", "pipelines", scope="shared")
+    with peak_growth_mb() as grown:
+        code, body = await call("GET", "pipelines", scope="shared")
     assert code == 502 and error_code(body) in ("kfp_error", "not_json"), body
-    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
+    grown_mb = grown()
     assert grown_mb < 120, f"reading the answer took {grown_mb:.0f} MB"
     code, status = await call("GET", "status")
     assert status["state"] == "connected", status
