@@ -49,3 +49,30 @@ async def test_a_sandbox_sign_in_keeps_its_session_cookie(sandbox_factory):
         assert names == [sb.front.cookie_name], names
     finally:
         await conn.close()
+
+
+async def test_a_cookie_scoped_to_dex_stays_out_of_the_session(sandbox_factory, monkeypatch):
+    """A hop on the way (here a load balancer's affinity cookie on Dex's path, added by this
+    test: Dex v2.44 sets none itself) leaves cookies in the walk's jar. The session, which
+    the gateway and kernels receive, holds only the gateway's; without the filter it also held
+    ``dex_affinity``."""
+    from jupyter_kfp_connect.connection.config import resolve
+    from jupyter_kfp_connect.connection.session import Connection
+    from jupyter_kfp_connect.sandbox import dex_pages
+    from tests.connection.kfp_fixtures import PASSWORD, USER
+
+    original = dex_pages.DexAuthHandler.get
+
+    def get_with_affinity(self):
+        self.add_header("Set-Cookie", "dex_affinity=node-2; Path=/dex; HttpOnly")
+        return original(self)
+
+    monkeypatch.setattr(dex_pages.DexAuthHandler, "get", get_with_affinity)
+    sb = sandbox_factory("dex")
+    conn = Connection("tester", resolve({"host": sb.kfp_host}, {}))
+    try:
+        await conn.login(auth="dex", username=USER, password=PASSWORD)
+        assert [name for name, _ in conn.credentials._pairs] == [sb.front.cookie_name]
+        assert conn.state == "connected"
+    finally:
+        await conn.close()
