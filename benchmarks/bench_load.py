@@ -59,6 +59,8 @@ import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 from bench_event_loop import AUTH, start_jupyter  # noqa: E402
 
+from tests.procfs import sockets_to  # noqa: E402
+
 KFP_LATENCY_S = 0.020
 LISTS = 500
 UPLOADS = 50
@@ -96,14 +98,6 @@ def compiled_package() -> bytes:
         path = Path(folder) / "load.yaml"
         compiler.Compiler().compile(load, str(path))
         return path.read_bytes()
-
-
-def proc_figures(pid: int) -> tuple[int, float]:
-    """(open file descriptors, resident memory in MB) of the server process."""
-    fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
-    rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                  if line.startswith("VmRSS:"))
-    return fds, rss_kb / 1024
 
 
 class _Answer:
@@ -200,32 +194,10 @@ def fd_kinds(pid: int) -> dict[str, int]:
     return kinds
 
 
-def kfp_sockets(pid: int, kfp_port: int) -> int:
-    """How many of the server's sockets are connected to KFP (the sandbox's port)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    for table in ("tcp", "tcp6"):
-        path = Path(f"/proc/{pid}/net/{table}")
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[9] in inodes and int(fields[2].rsplit(":", 1)[1], 16) == kfp_port:
-                count += 1
-    return count
-
-
 async def pool_drained(pid: int, kfp_port: int) -> float:
     """Wait until the server holds no connection to KFP; the seconds it took."""
     started = time.perf_counter()
-    while kfp_sockets(pid, kfp_port) and time.perf_counter() - started < POOL_DRAIN_LIMIT_S:
+    while sockets_to(kfp_port, pid) and time.perf_counter() - started < POOL_DRAIN_LIMIT_S:
         await asyncio.sleep(0.25)
     return time.perf_counter() - started
 

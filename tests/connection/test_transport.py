@@ -3,7 +3,6 @@ port is not a timeout, a bad certificate is a TLS problem), and no cookie is kep
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from jupyter_kfp_connect.connection.transport import KFPTransport
 from jupyter_kfp_connect.errors import KFPConnectError
 from tests.connection.kfp_fixtures import *  # noqa: F401,F403
 from tests.connection.kfp_fixtures import NAMESPACE, serve_in_thread
+from tests.procfs import sockets_to
 
 
 async def _signed_in(host: str, token: str, **config) -> Connection:
@@ -99,25 +99,6 @@ async def test_a_set_cookie_is_never_sent_back():
         stop()
 
 
-def _sockets_to(port: int) -> int:
-    """How many of this process's sockets are connected to ``port`` (from /proc)."""
-    inodes = set()
-    for fd in Path("/proc/self/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    for table in ("tcp", "tcp6"):
-        for line in Path(f"/proc/self/net/{table}").read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[9] in inodes and int(fields[2].rsplit(":", 1)[1], 16) == port:
-                count += 1
-    return count
-
-
 @pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="reads Linux's /proc")
 async def test_detection_keeps_no_connection_open(sandbox_factory):
     # httpcore closes an idle connection only when its pool is next used: a detection client
@@ -131,6 +112,6 @@ async def test_detection_keeps_no_connection_open(sandbox_factory):
         assert conn.plan is not None and conn.plan.front, conn.plan
         assert conn.state == "signed_out"
         await conn.probe()  # the same for the check's and a pasted cookie's probe
-        assert _sockets_to(port) == 0
+        assert sockets_to(port) == 0
     finally:
         await conn.close()
