@@ -7,6 +7,8 @@ kernel's message, a notebook save, wait for all of them (a turn of ~4-5 ms at p9
 sub-millisecond idle round trip, ``benchmarks/bench_load.py``). asyncio runs the callbacks that
 were ready when a turn began and only then looks at the sockets again; handing answers on one
 per turn puts a look at the sockets between every two of them. A lone call pays one turn.
+Measured (``bench_load.py``, six alternating runs each): the status p95 under load went from
+4.3x idle (median; 3.0-5.9) to 2.8x (1.9-4.9), the waves' own duration unchanged.
 """
 
 from __future__ import annotations
