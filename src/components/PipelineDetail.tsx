@@ -470,6 +470,15 @@ function SpecSummary(props: {
   return (
     <>
       <h3 className="jp-KFPConnect-subTitle">{trans.__('Parameters')}</h3>
+      {counts.parameters > summary.parameters.length && (
+        <div className="jp-KFPConnect-muted">
+          {trans.__(
+            'This pipeline is large: the first %1 of its %2 parameters are listed.',
+            summary.parameters.length,
+            counts.parameters
+          )}
+        </div>
+      )}
       {summary.parameters.length === 0 ? (
         <div className="jp-KFPConnect-muted">{trans.__('No parameters.')}</div>
       ) : (
@@ -503,14 +512,12 @@ function SpecSummary(props: {
       <h3 className="jp-KFPConnect-subTitle">
         {trans.__('Tasks (%1)', counts.tasks)}
       </h3>
-      {counts.truncated && (
+      {counts.tasks > summary.tasks.length && (
         <div className="jp-KFPConnect-muted">
           {trans.__(
-            'This pipeline is large: %1 of its %2 tasks and %3 of its %4 parameters are listed.',
+            'This pipeline is large: the first %1 of its %2 tasks are listed.',
             summary.tasks.length,
-            counts.tasks,
-            summary.parameters.length,
-            counts.parameters
+            counts.tasks
           )}
         </div>
       )}
