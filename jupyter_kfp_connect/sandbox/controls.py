@@ -9,7 +9,7 @@ endpoint                 body (JSON)                                            
 GET  /_sandbox/info      -                                                            mode, URLs, demo users
 POST /_sandbox/seed      ``{namespace, count, versions?, prefix?}``                   ``{ids}``
 POST /_sandbox/latency   ``{seconds}``                                                ``{seconds}``
-POST /_sandbox/fail_next ``{n, kind: "500"|"503"|"drop"|"deep*", path?}``              ``{n, kind, path}``
+POST /_sandbox/fail_next ``{n, kind: "500"|"503"|"drop"|"401"|"html"|"deep*", path?}``  ``{n, kind, path}``
 POST /_sandbox/expire_sessions  -                                                     ``{expired}``
 GET  /_sandbox/log       -                                                            ``{requests: [...]}``
 DELETE /_sandbox/log     -                                                            ``{}``
@@ -52,7 +52,11 @@ TOKEN_HEADER = "X-Sandbox-Token"
 #: proxy could send; Python's JSON decoder cannot follow it (RecursionError).
 DEEP_KINDS = {"deep": (200, "application/json"), "deep_401": (401, "application/json"),
               "deep_500": (500, "application/json"), "deep_text": (200, "text/plain; charset=utf-8")}
-FAIL_KINDS = ("500", "503", "drop", *DEEP_KINDS)
+#: "401": what oauth2-proxy answers an API route whose session it cannot load (401 ``{}``, as the
+#: dex front's challenge), once: a session store that blinked, not a session that ended.
+#: "html": a 200 HTML page, as a proxy or portal in front of the gateway may send for a moment.
+FAIL_KINDS = ("500", "503", "drop", "401", "html", *DEEP_KINDS)
+HTML_PAGE = "<!doctype html><html><head><title>One moment</title></head><body>Please wait.</body></html>"
 DEEP_BODY = "[" * 100_000 + "]" * 100_000
 ENVOY_503 = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
 CONTROL_PREFIX = "/_sandbox/"
@@ -87,7 +91,8 @@ class Controls:
 
     def fail_next(self, n: int = 1, kind: str = "500", path: str = "") -> None:
         """The next ``n`` requests fail: KFP's 500, the gateway's 503, a dropped connection,
-        or a body nested too deeply to decode (:data:`DEEP_KINDS`).
+        oauth2-proxy's 401 for a session it could not load, a 200 HTML page, or a body nested
+        too deeply to decode (:data:`DEEP_KINDS`).
         With ``path``, only requests whose path starts with it count (``"/dex/"``: Dex is down
         while the gateway and KFP still answer)."""
         kind = str(kind)
@@ -190,6 +195,14 @@ class Controls:
             handler.set_status(503)
             handler.set_header("Content-Type", "text/plain")
             handler.finish(ENVOY_503)
+        elif failure == "401":
+            handler.set_status(401)
+            handler.set_header("Content-Type", "application/json")
+            handler.finish("{}")
+        elif failure == "html":
+            handler.set_status(200)
+            handler.set_header("Content-Type", "text/html; charset=utf-8")
+            handler.finish(HTML_PAGE)
         elif failure in DEEP_KINDS:
             status, content_type = DEEP_KINDS[failure]
             handler.set_status(status)

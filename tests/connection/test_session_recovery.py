@@ -11,27 +11,12 @@ import pytest
 from jupyter_kfp_connect.connection.config import resolve
 from jupyter_kfp_connect.connection.session import Connection
 from jupyter_kfp_connect.errors import KFPConnectError
-from tests.connection.kfp_fixtures import NAMESPACE, PASSWORD, USER, serve_in_thread
+from tests.connection.kfp_fixtures import NAMESPACE, PASSWORD, USER
 
 
 @pytest.fixture
 def dex_sb(sandbox_factory):
     return sandbox_factory("dex")
-
-
-@pytest.fixture
-def html_200():
-    """A page that answers every path with an HTML page and status 200 (a proxy's glitch)."""
-    import tornado.web
-
-    class Page(tornado.web.RequestHandler):
-        def get(self, _rest: str) -> None:
-            self.set_header("Content-Type", "text/html")
-            self.finish("<!doctype html><html><body>Welcome</body></html>")
-
-    port, stop = serve_in_thread(tornado.web.Application([(r"/(.*)", Page)]))
-    yield f"http://127.0.0.1:{port}"
-    stop()
 
 
 @contextlib.asynccontextmanager
@@ -44,21 +29,32 @@ async def signed_in(sb):
         await connection.close()
 
 
-async def test_an_html_200_with_a_live_session_keeps_it(dex_sb, html_200):
-    async with signed_in(dex_sb) as conn:
-        with pytest.raises(KFPConnectError) as err:
-            await conn._send("GET", f"{html_200}/apis/v2beta1/pipelines")
-        assert err.value.code == "not_json" and conn.state == "connected"
-
-
-async def test_an_expired_session_that_kfp_accepts_again_recovers(dex_sb):
-    """Judged expired (here set directly: the gateway once answered with its login), the
-    session's cookie still goes to its own gateway; when KFP answers normally the connection
-    is live again and says so to its listeners (kernels pick the session up again)."""
+async def test_an_html_200_with_a_live_session_keeps_it(dex_sb):
+    """A 200 HTML page on an API call (a proxy's or a portal's moment) is not_json for that
+    call, never a login: the session stays connected and the next call is answered."""
     async with signed_in(dex_sb) as conn:
         events: list[str] = []
         conn.add_listener(lambda event, c: events.append(event))
-        conn._expire()
+        dex_sb.controls.fail_next(1, "html")
+        with pytest.raises(KFPConnectError) as err:
+            await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
+        assert err.value.code == "not_json" and conn.state == "connected"
+        response = await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
+        assert response.status_code == 200 and conn.status()["problem"] is None
+        assert events == []
+
+
+async def test_an_expired_session_that_kfp_accepts_again_recovers(dex_sb):
+    """One 401 from the gateway (oauth2-proxy could not load the session once) is judged an
+    expiry; the session's cookie still goes to its own gateway, and when KFP answers normally
+    the connection is live again and says so to its listeners (kernels pick it up again)."""
+    async with signed_in(dex_sb) as conn:
+        events: list[str] = []
+        conn.add_listener(lambda event, c: events.append(event))
+        dex_sb.controls.fail_next(1, "401")
+        with pytest.raises(KFPConnectError) as err:
+            await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
+        assert err.value.code == "session_expired"
         assert conn.state == "expired" and conn.status()["problem"]["code"] == "session_expired"
         response = await conn.request("GET", "pipelines", params={"namespace": NAMESPACE})
         assert response.status_code == 200
