@@ -138,10 +138,17 @@ def this_machines_other_address() -> str:
     return address
 
 
+@pytest.mark.parametrize("headers_refused", [True, False], ids=["both-checks", "peer-check-alone"])
 async def test_x_real_ip_cannot_pass_a_remote_peer_off_as_loopback(jp_serverapp, jp_web_app, jp_base_url,
-                                                                  http_server):
+                                                                  http_server, headers_refused, monkeypatch):
     """With ``trust_xheaders`` (JupyterHub turns it on) Tornado's ``remote_ip`` is whatever
-    X-Real-Ip / X-Forwarded-For say; a peer elsewhere claiming 127.0.0.1 still gets nothing."""
+    X-Real-Ip / X-Forwarded-For say; a peer elsewhere claiming 127.0.0.1 still gets nothing.
+    Each defence holds alone: with forwarding headers let through, the socket's own peer
+    still refuses (a check of ``remote_ip`` would let the claim in)."""
+    from jupyter_kfp_connect.handlers import kernel_identity
+
+    if not headers_refused:
+        monkeypatch.setattr(kernel_identity, "FORWARDING_HEADERS", ())
     from tornado.httpclient import AsyncHTTPClient
     from tornado.httpserver import HTTPServer
     from tornado.netutil import bind_sockets
