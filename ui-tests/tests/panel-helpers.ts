@@ -105,3 +105,27 @@ export async function typeNamespace(
   await typed.fill(name);
   return typed;
 }
+
+/** Right-click a file in the file browser (in the folder it shows) and choose a menu entry. */
+export async function fileMenu(
+  page: IJupyterLabPageFixture,
+  fileName: string,
+  entry: string
+): Promise<void> {
+  await page.sidebar.openTab('filebrowser');
+  await page
+    .locator('.jp-DirListing-item', { hasText: fileName })
+    .click({ button: 'right' });
+  await page.locator('.lm-Menu-item', { hasText: entry }).click();
+}
+
+/** "Upload to Kubeflow Pipelines…" on a file in the file browser; returns the dialog. */
+export async function uploadFromFileBrowser(
+  page: IJupyterLabPageFixture,
+  fileName: string
+): Promise<Locator> {
+  await fileMenu(page, fileName, 'Upload to Kubeflow Pipelines…');
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toBeVisible();
+  return dialog;
+}

@@ -1,19 +1,6 @@
-import { expect, galata, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 
-import { putFixture, shootBothThemes, signedIn } from './panel-helpers';
-
-/** Right-click a file in the file browser and choose a menu entry. */
-async function fileMenu(
-  page: galata.IJupyterLabPageFixture,
-  fileName: string,
-  entry: string
-): Promise<void> {
-  await page.sidebar.openTab('filebrowser');
-  await page
-    .locator('.jp-DirListing-item', { hasText: fileName })
-    .click({ button: 'right' });
-  await page.locator('.lm-Menu-item', { hasText: entry }).click();
-}
+import { fileMenu, putFixture, shootBothThemes, signedIn } from './panel-helpers';
 
 test.describe('Kubernetes manifests and display names', () => {
   test('a display name apart from the name; export from the version detail and the file browser', async ({

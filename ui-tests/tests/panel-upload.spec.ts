@@ -1,29 +1,12 @@
-import { expect, galata, test } from '@jupyterlab/galata';
-import { Locator } from '@playwright/test';
+import { expect, test } from '@jupyterlab/galata';
 
 import {
   openPanel,
   putFixture,
   shootBothThemes,
-  signedIn
+  signedIn,
+  uploadFromFileBrowser
 } from './panel-helpers';
-
-/** Right-click a file in the file browser and choose "Upload to Kubeflow Pipelines…". */
-async function uploadFromFileBrowser(
-  page: galata.IJupyterLabPageFixture,
-  fileName: string
-): Promise<Locator> {
-  await page.sidebar.openTab('filebrowser');
-  await page
-    .locator('.jp-DirListing-item', { hasText: fileName })
-    .click({ button: 'right' });
-  await page
-    .locator('.lm-Menu-item', { hasText: 'Upload to Kubeflow Pipelines…' })
-    .click();
-  const dialog = page.locator('.jp-Dialog');
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
 
 test.describe('uploading pipelines', () => {
   test('from the file browser: new pipeline, duplicate name, new version, invalid file, delete', async ({

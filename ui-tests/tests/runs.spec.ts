@@ -8,7 +8,8 @@ import {
   SHOTS,
   shootBothThemes,
   signedIn,
-  typeNamespace
+  typeNamespace,
+  uploadFromFileBrowser
 } from './panel-helpers';
 
 const RUNS_NAMESPACE = 'runs-galata';
@@ -33,11 +34,7 @@ async function uploadRunsPipeline(
   await page.sidebar.openTab('filebrowser');
   await page.filebrowser.refresh();
   await page.filebrowser.openDirectory(tmpPath);
-  await page
-    .locator('.jp-DirListing-item', { hasText: 'runs_pipeline.yaml' })
-    .click({ button: 'right' });
-  await page.locator('.lm-Menu-item', { hasText: 'Upload to Kubeflow Pipelines…' }).click();
-  const dialog = page.locator('.jp-Dialog');
+  const dialog = await uploadFromFileBrowser(page, 'runs_pipeline.yaml');
   await dialog.getByLabel('Pipeline name').fill(name);
   await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
   await expect(dialog).toHaveCount(0);
