@@ -29,4 +29,29 @@ describe('UploadFormModel', () => {
     expect(form.problem?.code).toBe('session_expired');
     expect(seen).toEqual(['session_expired']);
   });
+
+  it('keeps the name as it is once the person clicked or typed in it, even if validation ends later', async () => {
+    const request = async (endPoint: string) => {
+      if (endPoint === 'validate') {
+        return recorded('validate_ok');
+      }
+      throw new Error(`unexpected ${endPoint}`);
+    };
+    const make = () =>
+      new UploadFormModel(
+        new KFPService(request as any),
+        { path: 'hello_pipeline.yaml' },
+        nullTranslator.load('jupyter_kfp_connect'),
+        { scope: 'private', multiUser: true, namespace: 'ns' }
+      );
+    // Untouched, the package's own name replaces the file's.
+    const untouched = make();
+    await untouched.validate();
+    expect(untouched.name).not.toBe('hello_pipeline');
+    // Clicked into (a selection made, typing about to start) before validation answers.
+    const clicked = make();
+    clicked.claimName();
+    await clicked.validate();
+    expect(clicked.name).toBe('hello_pipeline');
+  });
 });

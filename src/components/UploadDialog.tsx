@@ -203,6 +203,15 @@ export class UploadFormModel {
     this.update({ name, duplicate: null });
   }
 
+  /**
+   * The person clicked or typed in the name field: from now on the package's own name
+   * (validation may still be running) never replaces it, so nothing changes under their
+   * cursor or selection. Focus alone does not count: the dialog focuses the field itself.
+   */
+  claimName(): void {
+    this._nameEdited = true;
+  }
+
   /** Search the pipelines a version can go to (server search, one page). */
   async searchTargets(text: string): Promise<void> {
     this.candidateSearch = text;
@@ -432,6 +441,8 @@ function UploadForm(props: {
                 id={id('name')}
                 required
                 value={model.name}
+                onMouseDown={() => model.claimName()}
+                onKeyDown={() => model.claimName()}
                 onChange={e => model.setName(e.target.value)}
               />
             </label>
