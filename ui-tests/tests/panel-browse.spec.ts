@@ -2,7 +2,7 @@ import { expect, test } from '@jupyterlab/galata';
 
 import {
   DEMO_NAMESPACE,
-  DEMO_USER,
+  grantEdit,
   sandboxControl,
   shootBothThemes,
   signedIn,
@@ -128,12 +128,7 @@ test.describe('browsing pipelines', () => {
   }, testInfo) => {
     // A retry seeds a namespace of its own: the first attempt's pipeline stays in the sandbox.
     const namespace = `versions-ns-${testInfo.retry}-${testInfo.repeatEachIndex}`;
-    await sandboxControl(request, 'rbac', {
-      action: 'grant',
-      user: DEMO_USER,
-      namespace,
-      role: 'edit'
-    });
+    await grantEdit(request, namespace);
     await sandboxControl(request, 'seed', {
       namespace,
       count: 1,

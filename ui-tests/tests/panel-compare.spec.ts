@@ -4,11 +4,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import {
-  DEMO_USER,
+  grantEdit,
   sandboxControl,
-  SHOTS,
   shootBothThemes,
+  SHOTS,
   signedIn,
+  signedInTo,
   typeNamespace
 } from './panel-helpers';
 
@@ -35,18 +36,11 @@ async function prepare(
   namespace: string,
   seeded = 2
 ): Promise<{ panel: Locator; pipelineId: string; versions: string[] }> {
-  await sandboxControl(page.request, 'rbac', {
-    action: 'grant',
-    user: DEMO_USER,
-    namespace,
-    role: 'edit'
-  });
+  await grantEdit(page.request, namespace);
   if (seeded > 0) {
     await sandboxControl(page.request, 'seed', { namespace, count: seeded, prefix: 'single' });
   }
-  const panel = await signedIn(page);
-  await (await typeNamespace(panel, namespace)).press('Enter');
-  await expect(panel.locator('#jp-KFPConnect-namespace-select')).toHaveValue(namespace);
+  const panel = await signedInTo(page, namespace);
   const made = await page.evaluate(
     async ({ texts }) => {
       const xsrf = decodeURIComponent(
@@ -220,12 +214,7 @@ test.describe('Compare versions, version counts, KFP UI hints, restored views', 
     page
   }, testInfo) => {
     const namespace = `compare-bench-${testInfo.retry}`;
-    await sandboxControl(page.request, 'rbac', {
-      action: 'grant',
-      user: DEMO_USER,
-      namespace,
-      role: 'edit'
-    });
+    await grantEdit(page.request, namespace);
     await sandboxControl(page.request, 'seed', {
       namespace,
       count: 200,

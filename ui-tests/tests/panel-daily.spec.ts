@@ -1,12 +1,12 @@
 import { expect, test } from '@jupyterlab/galata';
 
 import {
-  DEMO_USER,
+  grantEdit,
   openPanel,
   sandboxControl,
   shootBothThemes,
-  signIn,
   signedIn,
+  signIn,
   typeNamespace
 } from './panel-helpers';
 
@@ -22,12 +22,7 @@ test.describe('daily use at 250 px', () => {
   }, testInfo) => {
     // A retry seeds a namespace of its own: the first attempt's pipelines stay in the sandbox.
     const namespace = `daily-ns-${testInfo.retry}-${testInfo.repeatEachIndex}`;
-    await sandboxControl(request, 'rbac', {
-      action: 'grant',
-      user: DEMO_USER,
-      namespace,
-      role: 'edit'
-    });
+    await grantEdit(request, namespace);
     await sandboxControl(request, 'seed', {
       namespace,
       count: 3,

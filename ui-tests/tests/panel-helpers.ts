@@ -106,6 +106,30 @@ export async function typeNamespace(
   return typed;
 }
 
+/** Let the demo user edit in `namespace` (a namespace of the spec's own, so others keep theirs). */
+export async function grantEdit(
+  request: APIRequestContext,
+  namespace: string
+): Promise<void> {
+  await sandboxControl(request, 'rbac', {
+    action: 'grant',
+    user: DEMO_USER,
+    namespace,
+    role: 'edit'
+  });
+}
+
+/** Sign in and switch the panel to `namespace`, typed by hand; returns the panel. */
+export async function signedInTo(
+  page: IJupyterLabPageFixture,
+  namespace: string
+): Promise<Locator> {
+  const panel = await signedIn(page);
+  await (await typeNamespace(panel, namespace)).press('Enter');
+  await expect(panel.locator('#jp-KFPConnect-namespace-select')).toHaveValue(namespace);
+  return panel;
+}
+
 /** Right-click a file in the file browser (in the folder it shows) and choose a menu entry. */
 export async function fileMenu(
   page: IJupyterLabPageFixture,
@@ -128,4 +152,13 @@ export async function uploadFromFileBrowser(
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog).toBeVisible();
   return dialog;
+}
+
+/**
+ * Name the pipeline in the upload dialog once validation has answered (the package's own
+ * name fills the field then; typing before it could land in the middle of that change).
+ */
+export async function fillPipelineName(dialog: Locator, name: string): Promise<void> {
+  await expect(dialog.locator('.jp-KFPConnect-validation')).toContainText('A valid KFP pipeline');
+  await dialog.getByLabel('Pipeline name').fill(name);
 }

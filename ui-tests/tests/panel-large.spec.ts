@@ -1,12 +1,10 @@
 import { expect, test } from '@jupyterlab/galata';
 
 import {
-  DEMO_USER,
-  sandboxControl,
-  SHOTS,
+  grantEdit,
   shootBothThemes,
-  signedIn,
-  typeNamespace,
+  SHOTS,
+  signedInTo,
   uploadFromFileBrowser
 } from './panel-helpers';
 
@@ -57,16 +55,9 @@ test('a pipeline of 1,200 tasks: the dialog, the panel and the view give its rea
   tmpPath
 }, testInfo) => {
   const namespace = `large-galata-${testInfo.retry}-${testInfo.repeatEachIndex}`;
-  await sandboxControl(page.request, 'rbac', {
-    action: 'grant',
-    user: DEMO_USER,
-    namespace,
-    role: 'edit'
-  });
+  await grantEdit(page.request, namespace);
   await page.contents.uploadContent(largePipeline(), 'text', `${tmpPath}/large.yaml`);
-  const panel = await signedIn(page);
-  await (await typeNamespace(panel, namespace)).press('Enter');
-  await expect(panel.locator('#jp-KFPConnect-namespace-select')).toHaveValue(namespace);
+  const panel = await signedInTo(page, namespace);
 
   await page.sidebar.openTab('filebrowser');
   await page.filebrowser.refresh();

@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { fileMenu, putFixture, shootBothThemes, signedIn } from './panel-helpers';
+import { fileMenu, fillPipelineName, putFixture, shootBothThemes, signedIn } from './panel-helpers';
 
 test.describe('Kubernetes manifests and display names', () => {
   test('a display name apart from the name; export from the version detail and the file browser', async ({
@@ -17,7 +17,7 @@ test.describe('Kubernetes manifests and display names', () => {
     await fileMenu(page, 'hello_pipeline.yaml', 'Upload to Kubeflow Pipelines…');
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog.locator('.jp-KFPConnect-validation')).toContainText('A valid KFP pipeline');
-    await dialog.getByLabel('Pipeline name').fill(name);
+    await fillPipelineName(dialog, name);
     await dialog.getByLabel('Display name').fill('Hello from Galata');
     await shootBothThemes(page, 'upload-display-name');
     await dialog.getByRole('button', { name: 'Upload', exact: true }).click();

@@ -1,6 +1,7 @@
 import { expect, test } from '@jupyterlab/galata';
 
 import {
+  fillPipelineName,
   openPanel,
   putFixture,
   shootBothThemes,
@@ -40,7 +41,7 @@ test.describe('uploading pipelines', () => {
 
     // 2. The same name again: offered as a new version instead of failing.
     dialog = await uploadFromFileBrowser(page, 'hello_pipeline.yaml');
-    await dialog.getByLabel('Pipeline name').fill(name);
+    await fillPipelineName(dialog, name);
     await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
     const duplicate = dialog.locator('.jp-KFPConnect-problem');
     await expect(duplicate).toHaveAttribute('data-code', 'duplicate_name');
@@ -135,7 +136,7 @@ test.describe('uploading pipelines', () => {
     );
     const name = `galata-shared-${Date.now()}`;
     await dialog.getByLabel('Where').selectOption('shared');
-    await dialog.getByLabel('Pipeline name').fill(name);
+    await fillPipelineName(dialog, name);
     await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
     // KFP 2.17 does not authorize shared uploads at all (docs/fidelity.md): it lands.
     await expect(dialog).toHaveCount(0);

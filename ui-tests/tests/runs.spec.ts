@@ -2,13 +2,14 @@ import { expect, galata, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
 
 import {
-  DEMO_USER,
+  fillPipelineName,
+  grantEdit,
   putFixture,
   sandboxControl,
-  SHOTS,
   shootBothThemes,
+  SHOTS,
   signedIn,
-  typeNamespace,
+  signedInTo,
   uploadFromFileBrowser
 } from './panel-helpers';
 
@@ -22,20 +23,13 @@ async function uploadRunsPipeline(
 ): Promise<Locator> {
   await putFixture(page, 'runs_pipeline.yaml', `${tmpPath}/runs_pipeline.yaml`);
   // A namespace of its own, so the other specs keep their 500 pipelines.
-  await sandboxControl(page.request, 'rbac', {
-    action: 'grant',
-    user: DEMO_USER,
-    namespace: RUNS_NAMESPACE,
-    role: 'edit'
-  });
-  const panel = await signedIn(page);
-  await (await typeNamespace(panel, RUNS_NAMESPACE)).press('Enter');
-  await expect(panel.locator('#jp-KFPConnect-namespace-select')).toHaveValue(RUNS_NAMESPACE);
+  await grantEdit(page.request, RUNS_NAMESPACE);
+  const panel = await signedInTo(page, RUNS_NAMESPACE);
   await page.sidebar.openTab('filebrowser');
   await page.filebrowser.refresh();
   await page.filebrowser.openDirectory(tmpPath);
   const dialog = await uploadFromFileBrowser(page, 'runs_pipeline.yaml');
-  await dialog.getByLabel('Pipeline name').fill(name);
+  await fillPipelineName(dialog, name);
   await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
   await expect(dialog).toHaveCount(0);
   await page.sidebar.openTab('jp-kfp-connect-panel');
@@ -222,21 +216,14 @@ test.describe('runs', () => {
   ) => {
     // A retry seeds a namespace of its own: the first attempt's 10,000 runs stay.
     const namespace = `runs-10k-${testInfo.retry}-${testInfo.repeatEachIndex}`;
-    await sandboxControl(request, 'rbac', {
-      action: 'grant',
-      user: DEMO_USER,
-      namespace,
-      role: 'edit'
-    });
+    await grantEdit(request, namespace);
     const seeded = await sandboxControl(request, 'seed', {
       namespace,
       count: 1,
       prefix: 'bench'
     });
     const pipelineId: string = seeded.ids[0];
-    const panel = await signedIn(page);
-    await (await typeNamespace(panel, namespace)).press('Enter');
-    await expect(panel.locator('#jp-KFPConnect-namespace-select')).toHaveValue(namespace);
+    const panel = await signedInTo(page, namespace);
     // One run through the extension creates the experiment; the sandbox adds 9,999 more.
     const ids = await page.evaluate(async (pipeline: string) => {
       const xsrf = decodeURIComponent(
