@@ -470,7 +470,7 @@ function SpecSummary(props: {
   return (
     <>
       <h3 className="jp-KFPConnect-subTitle">{trans.__('Parameters')}</h3>
-      {counts.parameters > summary.parameters.length && (
+      {counts.parametersCut && (
         <div className="jp-KFPConnect-muted">
           {trans.__(
             'This pipeline is large: the first %1 of its %2 parameters are listed.',
@@ -512,7 +512,7 @@ function SpecSummary(props: {
       <h3 className="jp-KFPConnect-subTitle">
         {trans.__('Tasks (%1)', counts.tasks)}
       </h3>
-      {counts.tasks > summary.tasks.length && (
+      {counts.tasksCut && (
         <div className="jp-KFPConnect-muted">
           {trans.__(
             'This pipeline is large: the first %1 of its %2 tasks are listed.',

@@ -5,8 +5,10 @@ import { ISpecSummary } from '../tokens';
 export interface ISpecCounts {
   tasks: number;
   parameters: number;
-  /** Some list in the summary is shorter than the spec's. */
-  truncated: boolean;
+  /** The summary lists fewer tasks than the spec has (each view says which list was cut). */
+  tasksCut: boolean;
+  /** The summary lists fewer parameters than the spec has. */
+  parametersCut: boolean;
 }
 
 /** The spec's own counts: the server's `counts` when it sent them, else the lists' lengths
@@ -15,9 +17,6 @@ export function specCounts(summary: ISpecSummary): ISpecCounts {
   const counts = summary.counts;
   const tasks = summary.tasks?.length ?? 0;
   const parameters = summary.parameters?.length ?? 0;
-  return {
-    tasks: counts?.tasks ?? tasks,
-    parameters: counts?.parameters ?? parameters,
-    truncated: summary.truncated === true
-  };
+  const all = { tasks: counts?.tasks ?? tasks, parameters: counts?.parameters ?? parameters };
+  return { ...all, tasksCut: all.tasks > tasks, parametersCut: all.parameters > parameters };
 }

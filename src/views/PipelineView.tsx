@@ -219,6 +219,7 @@ function PipelineViewBody(props: {
           : pair.left
         : '';
   const parameters: IRunParameterSpec[] = (summary?.parameters ?? []) as IRunParameterSpec[];
+  const counts = summary ? specCounts(summary) : null;
 
   const openForm = () => {
     const model = new RunFormModel(
@@ -330,12 +331,12 @@ function PipelineViewBody(props: {
         <section className="jp-KFPConnect-graphPane" aria-label={trans.__('Task graph')}>
           {summary ? (
             <>
-              {specCounts(summary).truncated && (
+              {counts?.tasksCut && (
                 <div className="jp-KFPConnect-muted">
                   {trans.__(
                     'This pipeline is large: the graph shows its first %1 of %2 tasks.',
                     summary.tasks.length,
-                    specCounts(summary).tasks
+                    counts.tasks
                   )}
                 </div>
               )}
