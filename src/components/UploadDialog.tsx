@@ -206,7 +206,8 @@ export class UploadFormModel {
   /**
    * The person clicked or typed in the name field: from now on the package's own name
    * (validation may still be running) never replaces it, so nothing changes under their
-   * cursor or selection. Focus alone does not count: the dialog focuses the field itself.
+   * cursor or selection. Focus alone (the dialog focuses the field itself) and Tab, which
+   * only passes through, do not count.
    */
   claimName(): void {
     this._nameEdited = true;
@@ -442,7 +443,7 @@ function UploadForm(props: {
                 required
                 value={model.name}
                 onMouseDown={() => model.claimName()}
-                onKeyDown={() => model.claimName()}
+                onKeyDown={e => e.key !== 'Tab' && model.claimName()}
                 onChange={e => model.setName(e.target.value)}
               />
             </label>
